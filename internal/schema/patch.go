@@ -1,0 +1,560 @@
+package schema
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+
+	"github.com/scimkit/scimkit/storage"
+)
+
+// PatchOp is one operation of a PATCH request (RFC 7644 §3.5.2).
+type PatchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+}
+
+// MemberOps collects the member operations of a Group PATCH as a delta.
+type MemberOps struct {
+	Change storage.MemberChange
+	Any    bool
+}
+
+func (m *MemberOps) replaceAll(ms []storage.Member) {
+	m.Any = true
+	m.Change.ReplaceAll = true
+	m.Change.Remove = nil
+	m.Change.Add = ms
+}
+
+func (m *MemberOps) add(ms []storage.Member) {
+	m.Any = true
+	for _, x := range ms {
+		m.Change.Remove = without(m.Change.Remove, x.Value)
+	}
+	m.Change.Add = append(m.Change.Add, ms...)
+}
+
+func (m *MemberOps) remove(ids []string) {
+	m.Any = true
+	for _, id := range ids {
+		for i := 0; i < len(m.Change.Add); i++ {
+			if m.Change.Add[i].Value == id {
+				m.Change.Add = append(m.Change.Add[:i], m.Change.Add[i+1:]...)
+				i--
+			}
+		}
+	}
+	m.Change.Remove = append(m.Change.Remove, ids...)
+}
+
+func without(ids []string, id string) []string {
+	for i := 0; i < len(ids); i++ {
+		if ids[i] == id {
+			ids = append(ids[:i], ids[i+1:]...)
+			i--
+		}
+	}
+	return ids
+}
+
+// MaxOperations bounds the operations of one PATCH request.
+const MaxOperations = 1000
+
+// ApplyPatch applies ops to doc (a normalised document) in order and
+// returns the Group member changes they make. It accepts what Entra and
+// Okta send: capitalised op names, "True"/"False", path-less add/replace
+// with dotted and full-URN keys and extension objects, filtered paths with
+// a sub-attribute that create the element when none matches
+// (`emails[type eq "work"].value`), remove of members by a value list or by
+// `members[value eq "..."]`, and readOnly keys (id, meta) in a path-less
+// value, which are ignored. On error doc may be half-changed: callers apply
+// patches to a copy.
+func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Options) (MemberOps, error) {
+	var mo MemberOps
+	if len(ops) == 0 {
+		return mo, errorf("invalidValue", "a PATCH request needs at least one operation")
+	}
+	if len(ops) > MaxOperations {
+		return mo, errorf("tooMany", "more than %d operations", MaxOperations)
+	}
+	for i, op := range ops {
+		name := strings.ToLower(op.Op)
+		switch name {
+		case "add", "replace", "remove":
+		default:
+			return mo, errorf("invalidSyntax", "operation %d: unknown op %q", i, op.Op)
+		}
+		var v any
+		if len(op.Value) > 0 {
+			if err := json.Unmarshal(op.Value, &v); err != nil {
+				return mo, errorf("invalidSyntax", "operation %d: value is not valid JSON", i)
+			}
+		}
+		path := strings.TrimSpace(op.Path)
+		if path == "" {
+			if name == "remove" {
+				return mo, errorf("noTarget", "operation %d: remove needs a path", i)
+			}
+			obj, ok := v.(map[string]any)
+			if !ok {
+				return mo, errorf("invalidValue", "operation %d: a %s without path needs an object value", i, name)
+			}
+			for _, k := range SortedKeys(obj) {
+				if err := rt.applyPathless(doc, &mo, name, k, obj[k], opt); err != nil {
+					return mo, err
+				}
+			}
+			continue
+		}
+		if name != "remove" && v == nil && name == "add" {
+			return mo, errorf("invalidValue", "operation %d: add needs a value", i)
+		}
+		if err := rt.apply(doc, &mo, name, path, v, opt, false); err != nil {
+			return mo, err
+		}
+	}
+	if err := rt.Check(doc); err != nil {
+		return mo, err
+	}
+	return mo, nil
+}
+
+func (rt *ResourceType) applyPathless(doc map[string]any, mo *MemberOps, op, key string, v any, opt Options) error {
+	ext, rest, ok := rt.SplitURN(key)
+	if ok && ext != nil && rest == "" {
+		obj, isObj := v.(map[string]any)
+		if !isObj {
+			if v == nil {
+				return nil
+			}
+			return errorf("invalidValue", "%q must be an object", key)
+		}
+		for _, k := range SortedKeys(obj) {
+			if err := rt.apply(doc, mo, op, ext.URN+":"+k, obj[k], opt, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return rt.apply(doc, mo, op, key, v, opt, true)
+}
+
+// target is a resolved PATCH path.
+type target struct {
+	ext    *Schema
+	attr   *Attr
+	filter storage.Filter
+	sub    *Attr
+	key    string
+}
+
+func (rt *ResourceType) parsePath(path string) (target, error) {
+	t := target{key: path}
+	ext, rest, ok := rt.SplitURN(path)
+	if !ok || rest == "" {
+		return t, errorf("invalidPath", "unknown attribute path %q", path)
+	}
+	t.ext = ext
+	name, filterText, subName := rest, "", ""
+	if i := strings.IndexByte(rest, '['); i >= 0 {
+		j := strings.LastIndexByte(rest, ']')
+		if j < i {
+			return t, errorf("invalidPath", "unbalanced brackets in path %q", path)
+		}
+		name, filterText = rest[:i], rest[i+1:j]
+		after := rest[j+1:]
+		if after != "" {
+			if after[0] != '.' || len(after) == 1 {
+				return t, errorf("invalidPath", "invalid path %q", path)
+			}
+			subName = after[1:]
+		}
+	} else if n, s, dotted := strings.Cut(rest, "."); dotted {
+		name, subName = n, s
+	}
+	key := name
+	if ext != nil {
+		key = ext.URN + ":" + name
+	}
+	_, attr, _, ok := rt.Resolve(key)
+	if !ok {
+		return t, errorf("invalidPath", "unknown attribute %q", path)
+	}
+	t.attr = attr
+	if subName != "" {
+		if t.sub = attr.SubAttr(subName); t.sub == nil {
+			return t, errorf("invalidPath", "unknown sub-attribute %q", path)
+		}
+	}
+	if filterText != "" {
+		if !attr.MultiValued || !attr.IsComplex() {
+			return t, errorf("invalidPath", "%q is not a multi-valued complex attribute", name)
+		}
+		f, err := rt.ParseValueFilter(filterText, ext, attr)
+		if err != nil {
+			return t, err
+		}
+		t.filter = f
+	}
+	return t, nil
+}
+
+func (rt *ResourceType) apply(doc map[string]any, mo *MemberOps, op, path string, v any, opt Options, pathless bool) error {
+	t, err := rt.parsePath(path)
+	if err != nil {
+		if pathless && opt.IgnoreUnknown {
+			return nil
+		}
+		return err
+	}
+	if rt.Kind == storage.KindGroup && t.ext == nil && t.attr.Name == "members" {
+		return memberOp(mo, op, t, v)
+	}
+	if t.attr.Mutability == "readOnly" || t.attr.Returned == "never" || (t.sub != nil && t.sub.Mutability == "readOnly") {
+		if pathless {
+			return nil // Okta sends id with renames; ignore readOnly keys
+		}
+		return errorf("mutability", "attribute %q is readOnly", path)
+	}
+	if t.attr.Mutability == "immutable" && op != "add" {
+		return errorf("mutability", "attribute %q is immutable", path)
+	}
+	container := doc
+	if t.ext != nil {
+		m, _ := doc[t.ext.URN].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+		}
+		container = m
+		defer func() { setOrDelete(doc, t.ext.URN, m) }()
+	}
+	a := t.attr
+	switch {
+	case t.filter != nil:
+		return applyFiltered(container, op, t, v, opt)
+	case t.sub != nil:
+		if a.MultiValued {
+			return applyAllElements(container, op, t, v, opt)
+		}
+		obj, _ := container[a.Name].(map[string]any)
+		if obj == nil {
+			obj = map[string]any{}
+		}
+		if op == "remove" {
+			delete(obj, t.sub.Name)
+		} else {
+			nv, err := Value(t.sub, v, opt, path)
+			if err != nil {
+				return err
+			}
+			setOrDeleteValue(obj, t.sub.Name, nv)
+		}
+		setOrDelete(container, a.Name, obj)
+		return nil
+	case op == "remove":
+		if a.MultiValued && v != nil {
+			return removeValues(container, a, v, path, opt)
+		}
+		delete(container, a.Name)
+		return nil
+	}
+	nv, err := Value(a, v, opt, path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case nv == nil:
+		if op == "replace" {
+			delete(container, a.Name)
+		}
+	case a.MultiValued && op == "add":
+		old, _ := container[a.Name].([]any)
+		for _, x := range nv.([]any) {
+			if !containsValue(old, x) {
+				old = append(old, x)
+			}
+		}
+		container[a.Name] = old
+	case a.IsComplex() && !a.MultiValued:
+		old, _ := container[a.Name].(map[string]any)
+		if old == nil || a.SubAttr("value") != nil && op == "replace" && isValueOnly(nv) {
+			container[a.Name] = nv
+			return nil
+		}
+		for k, x := range nv.(map[string]any) {
+			old[k] = x
+		}
+	default:
+		container[a.Name] = nv
+	}
+	return nil
+}
+
+func isValueOnly(v any) bool {
+	m, ok := v.(map[string]any)
+	_, has := m["value"]
+	return ok && has
+}
+
+func setOrDeleteValue(m map[string]any, k string, v any) {
+	if v == nil {
+		delete(m, k)
+	} else {
+		m[k] = v
+	}
+}
+
+func containsValue(list []any, x any) bool {
+	for _, y := range list {
+		if reflect.DeepEqual(x, y) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeValues removes the elements of a multi-valued attribute equal to
+// the given values (compared on "value" for complex ones): Entra's legacy
+// `{"op":"Remove","path":"members","value":[{"value":"id"}]}` shape.
+func removeValues(container map[string]any, a *Attr, v any, path string, opt Options) error {
+	nv, err := Value(a, v, opt, path)
+	if err != nil || nv == nil {
+		return err
+	}
+	old, _ := container[a.Name].([]any)
+	out := old[:0]
+	for _, x := range old {
+		drop := false
+		for _, y := range nv.([]any) {
+			if reflect.DeepEqual(x, y) || a.IsComplex() && valueOf(x) != nil && reflect.DeepEqual(valueOf(x), valueOf(y)) {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		delete(container, a.Name)
+	} else {
+		container[a.Name] = out
+	}
+	return nil
+}
+
+func valueOf(x any) any {
+	m, _ := x.(map[string]any)
+	return m["value"]
+}
+
+// applyAllElements handles "emails.value"-style paths: the sub-attribute of
+// every element.
+func applyAllElements(container map[string]any, op string, t target, v any, opt Options) error {
+	list, _ := container[t.attr.Name].([]any)
+	if op != "remove" && len(list) == 0 {
+		return errorf("noTarget", "no values of %q to change", t.attr.Name)
+	}
+	var nv any
+	if op != "remove" {
+		var err error
+		if nv, err = Value(t.sub, v, opt, t.key); err != nil {
+			return err
+		}
+	}
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok {
+			setOrDeleteValue(m, t.sub.Name, nv)
+		}
+	}
+	return nil
+}
+
+// applyFiltered handles `attr[filter]` and `attr[filter].sub` paths.
+func applyFiltered(container map[string]any, op string, t target, v any, opt Options) error {
+	a := t.attr
+	list, _ := container[a.Name].([]any)
+	matched := 0
+	out := list[:0:0]
+	for _, el := range list {
+		m, ok := el.(map[string]any)
+		if !ok || !storage.Match(storage.ValuePath{Path: storage.AttrPath{Name: "x"}, Filter: t.filter}, &storage.Resource{}, map[string]any{"x": []any{m}}) {
+			out = append(out, el)
+			continue
+		}
+		matched++
+		switch {
+		case op == "remove" && t.sub == nil:
+			continue // drop the element
+		case op == "remove":
+			delete(m, t.sub.Name)
+		case t.sub != nil:
+			nv, err := Value(t.sub, v, opt, t.key)
+			if err != nil {
+				return err
+			}
+			setOrDeleteValue(m, t.sub.Name, nv)
+		default:
+			nv, err := coerce(a, v, opt, t.key)
+			if err != nil {
+				return err
+			}
+			if nm, ok := nv.(map[string]any); ok {
+				for k, x := range nm {
+					m[k] = x
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	if matched == 0 {
+		if op == "remove" {
+			return nil // nothing to remove: idempotent
+		}
+		// Entra: `emails[type eq "work"].value` creates the element when
+		// absent; so does add/replace of a whole element.
+		el := equalities(t.filter)
+		if el == nil {
+			return errorf("noTarget", "no value of %q matches the filter", a.Name)
+		}
+		if t.sub != nil {
+			nv, err := Value(t.sub, v, opt, t.key)
+			if err != nil {
+				return err
+			}
+			if nv == nil {
+				return nil
+			}
+			el[t.sub.Name] = nv
+		} else {
+			nv, err := coerce(a, v, opt, t.key)
+			if err != nil {
+				return err
+			}
+			if nm, ok := nv.(map[string]any); ok {
+				for k, x := range nm {
+					el[k] = x
+				}
+			}
+		}
+		out = append(out, el)
+	}
+	if len(out) == 0 {
+		delete(container, a.Name)
+	} else {
+		container[a.Name] = out
+	}
+	return nil
+}
+
+// equalities turns a conjunction of eq comparisons into an element, or nil.
+func equalities(f storage.Filter) map[string]any {
+	el := map[string]any{}
+	var walk func(storage.Filter) bool
+	walk = func(f storage.Filter) bool {
+		switch f := f.(type) {
+		case storage.And:
+			return walk(f.Left) && walk(f.Right)
+		case storage.Compare:
+			if f.Op != storage.OpEq || f.Value == nil {
+				return false
+			}
+			el[f.Path.Sub] = f.Value
+			return true
+		}
+		return false
+	}
+	if !walk(f) {
+		return nil
+	}
+	return el
+}
+
+// memberOp turns an operation on a Group's members into a delta.
+func memberOp(mo *MemberOps, op string, t target, v any) error {
+	if t.sub != nil {
+		return errorf("invalidPath", "members sub-attributes cannot be changed")
+	}
+	if t.filter != nil {
+		if op != "remove" {
+			return errorf("invalidPath", "only remove takes a filtered members path")
+		}
+		ids, ok := memberIDs(t.filter)
+		if !ok {
+			return errorf("invalidFilter", `members filter must be value eq "id" (or an "or" of them)`)
+		}
+		mo.remove(ids)
+		return nil
+	}
+	ms, err := members(v)
+	if err != nil {
+		return err
+	}
+	switch op {
+	case "add":
+		mo.add(ms)
+	case "replace":
+		mo.replaceAll(ms)
+	case "remove":
+		if v == nil {
+			mo.replaceAll(nil)
+			return nil
+		}
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.Value
+		}
+		mo.remove(ids)
+	}
+	return nil
+}
+
+func memberIDs(f storage.Filter) ([]string, bool) {
+	switch f := f.(type) {
+	case storage.Or:
+		l, ok1 := memberIDs(f.Left)
+		r, ok2 := memberIDs(f.Right)
+		return append(l, r...), ok1 && ok2
+	case storage.Compare:
+		s, ok := f.Value.(string)
+		if f.Op == storage.OpEq && f.Path.Sub == "value" && ok {
+			return []string{s}, true
+		}
+	}
+	return nil, false
+}
+
+// Members reads a members value: a list (or one) of {"value","display"}
+// objects; Entra's "$ref": null is accepted.
+func Members(v any) ([]storage.Member, error) { return members(v) }
+
+func members(v any) ([]storage.Member, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	out := make([]storage.Member, 0, len(list))
+	for _, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, errorf("invalidValue", "each member must be an object with a value")
+		}
+		id, ok := m["value"].(string)
+		if !ok || id == "" {
+			return nil, errorf("invalidValue", "each member needs a string value (the member's id)")
+		}
+		var display string
+		if d, ok := m["display"]; ok && d != nil {
+			if display, ok = d.(string); !ok {
+				return nil, errorf("invalidValue", "member display must be a string")
+			}
+		}
+		out = append(out, storage.Member{Value: id, Display: display})
+	}
+	return out, nil
+}

@@ -1,0 +1,532 @@
+package scimkit
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	escim "github.com/elimity-com/scim/schema"
+
+	"github.com/scimkit/scimkit/internal/schema"
+	"github.com/scimkit/scimkit/provisioning"
+	"github.com/scimkit/scimkit/storage"
+)
+
+// Server is a SCIM 2.0 service provider (RFC 7644) for Users and Groups.
+// It is an http.Handler; mount it under the SCIM base path of the host's
+// mux. A Server is safe for concurrent use.
+type Server struct {
+	store  ResourceHandler
+	tokens TokenStore
+	cfg    config
+	users  *schema.ResourceType
+	groups *schema.ResourceType
+	mux    *http.ServeMux
+}
+
+// Option configures a [Server]. Options are created only by this package's
+// WithX functions.
+type Option interface{ apply(*config) error }
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+type config struct {
+	baseURL      *url.URL
+	exts         []Extension
+	logger       *slog.Logger
+	now          func() time.Time
+	newID        func() string
+	maxBody      int64
+	defaultCount int
+	maxCount     int
+	norm         schema.Options
+	hook         provisioning.Hook
+}
+
+// WithBaseURL sets the public origin used in meta.location and the
+// Location header (RFC 7644 §3.1), e.g. "https://backup.example.com", when
+// the server sits behind a proxy. The path under which the server is
+// mounted is appended to it (taken from the request), so one setting serves
+// both mounting styles. Without it the origin is taken from the request
+// (scheme from TLS, host from the Host header).
+func WithBaseURL(origin string) Option {
+	return optionFunc(func(c *config) error {
+		u, err := url.Parse(origin)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("scim: base URL %q must be an absolute http(s) URL", origin)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.baseURL = u
+		return nil
+	})
+}
+
+// WithUserExtension registers a custom User extension schema (RFC 7643
+// §3.3). The enterprise extension is always registered.
+func WithUserExtension(e Extension) Option {
+	return optionFunc(func(c *config) error {
+		if err := e.validate(); err != nil {
+			return err
+		}
+		if strings.EqualFold(e.URN, schema.EnterpriseUserURN) || strings.EqualFold(e.URN, schema.UserURN) {
+			return fmt.Errorf("scim: extension URN %q is reserved", e.URN)
+		}
+		for _, x := range c.exts {
+			if strings.EqualFold(x.URN, e.URN) {
+				return fmt.Errorf("scim: extension %q registered twice", e.URN)
+			}
+		}
+		c.exts = append(c.exts, e)
+		return nil
+	})
+}
+
+// WithLogger sets the logger for server-side failures (storage errors,
+// panics). By default nothing is logged. Tokens and request bodies are
+// never logged.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) error {
+		if l == nil {
+			return errors.New("scim: nil logger")
+		}
+		c.logger = l
+		return nil
+	})
+}
+
+// WithClock sets the clock used for meta.created and meta.lastModified.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) error { c.now = now; return nil })
+}
+
+// WithIDGenerator sets the generator of resource ids (default: random
+// UUID v4). Ids must be unique within a tenant.
+func WithIDGenerator(newID func() string) Option {
+	return optionFunc(func(c *config) error { c.newID = newID; return nil })
+}
+
+// WithMaxBodyBytes bounds request bodies (default 1 MiB); larger bodies get
+// 413 (ServiceProviderConfig bulk.maxPayloadSize).
+func WithMaxBodyBytes(n int64) Option {
+	return optionFunc(func(c *config) error {
+		if n <= 0 {
+			return errors.New("scim: max body bytes must be positive")
+		}
+		c.maxBody = n
+		return nil
+	})
+}
+
+// WithPageSize sets the default page size of list responses when the
+// client sends no count (default 100) and the largest it may ask for
+// (default 1000, advertised as filter.maxResults, RFC 7644 §3.4.2.4).
+func WithPageSize(def, max int) Option {
+	return optionFunc(func(c *config) error {
+		if def < 1 || max < def {
+			return errors.New("scim: page sizes must satisfy 1 <= default <= max")
+		}
+		c.defaultCount, c.maxCount = def, max
+		return nil
+	})
+}
+
+// WithStrictBooleans rejects the strings "True" and "False" for boolean
+// attributes. By default they are accepted, because Entra's default
+// provisioning job (without aadOptscim062020) sends them.
+func WithStrictBooleans() Option {
+	return optionFunc(func(c *config) error { c.norm.StrictBooleans = true; return nil })
+}
+
+// WithIgnoreUnknownAttributes drops attributes that no registered schema
+// defines instead of answering 400 invalidSyntax.
+func WithIgnoreUnknownAttributes() Option {
+	return optionFunc(func(c *config) error { c.norm.IgnoreUnknown = true; return nil })
+}
+
+// WithHook registers a provisioning lifecycle hook; see package
+// provisioning.
+func WithHook(h provisioning.Hook) Option {
+	return optionFunc(func(c *config) error { c.hook = h; return nil })
+}
+
+// New returns a Server that stores resources in store and authenticates
+// requests with tokens. A storage backend usually implements both (for
+// example memory.New()).
+func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, error) {
+	if store == nil || tokens == nil {
+		return nil, errors.New("scim: New needs a ResourceHandler and a TokenStore")
+	}
+	cfg := config{
+		logger:       slog.New(slog.DiscardHandler),
+		now:          time.Now,
+		newID:        newUUID,
+		maxBody:      1 << 20,
+		defaultCount: 100,
+		maxCount:     1000,
+	}
+	for _, o := range opts {
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	exts := []escim.Schema{escim.ExtensionEnterpriseUser()}
+	for _, e := range cfg.exts {
+		exts = append(exts, e.schema())
+	}
+	s := &Server{
+		store:  store,
+		tokens: tokens,
+		cfg:    cfg,
+		users:  schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
+		groups: schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
+	}
+	s.routes()
+	return s, nil
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// request is what every handler needs about the current request.
+type request struct {
+	tenant string
+	base   string // absolute SCIM base URL, no trailing slash
+}
+
+type reqKey struct{}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	for _, rt := range []*schema.ResourceType{s.users, s.groups} {
+		rt := rt
+		ep := rt.Endpoint
+		m.HandleFunc("GET "+ep, s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.list(w, r, q, rt) }))
+		m.HandleFunc("POST "+ep, s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.create(w, r, q, rt) }))
+		m.HandleFunc("GET "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.get(w, r, q, rt) }))
+		m.HandleFunc("PUT "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.replace(w, r, q, rt) }))
+		m.HandleFunc("PATCH "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.patch(w, r, q, rt) }))
+		m.HandleFunc("DELETE "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.delete(w, r, q, rt) }))
+		m.HandleFunc(ep, s.methodNotAllowed)
+		m.HandleFunc(ep+"/{id}", s.methodNotAllowed)
+	}
+	m.HandleFunc("GET /ServiceProviderConfig", s.wrap(s.serviceProviderConfig))
+	m.HandleFunc("GET /Schemas", s.wrap(s.schemas))
+	m.HandleFunc("GET /Schemas/{id}", s.wrap(s.schemas))
+	m.HandleFunc("GET /ResourceTypes", s.wrap(s.resourceTypes))
+	m.HandleFunc("GET /ResourceTypes/{id}", s.wrap(s.resourceTypes))
+	for _, p := range []string{"/ServiceProviderConfig", "/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
+		m.HandleFunc(p, s.methodNotAllowed)
+	}
+	m.HandleFunc("/Bulk", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, ErrNotImplemented.WithDetail("bulk operations are not supported (see /ServiceProviderConfig)"))
+	})
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, ErrNotFound.WithDetail("unknown endpoint "+r.URL.Path))
+	})
+	s.mux = m
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, ErrMethodNotAllowed.WithDetail("method "+r.Method+" not allowed on "+r.URL.Path))
+}
+
+// wrap adapts a handler that returns an error.
+func (s *Server) wrap(h func(http.ResponseWriter, *http.Request, *request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, _ := r.Context().Value(reqKey{}).(*request)
+		if err := h(w, r, q); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// ServeHTTP serves SCIM with the tenant named by the bearer token.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, "") }
+
+// canonicalEndpoints maps lower-case first path segments to their
+// canonical spelling: routes are matched case-insensitively, as
+// Microsoft's validator sends "/users".
+var canonicalEndpoints = map[string]string{
+	"users": "Users", "groups": "Groups", "schemas": "Schemas", "resourcetypes": "ResourceTypes",
+	"serviceproviderconfig": "ServiceProviderConfig", "serviceproviderconfigs": "ServiceProviderConfig", "bulk": "Bulk",
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.cfg.logger.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+			s.writeError(w, r, ErrInternal)
+		}
+	}()
+	tenant, err := s.authenticate(r, pathTenant)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := &request{tenant: tenant, base: s.baseURL(r)}
+	// Normalise the path: canonical endpoint case, no trailing slash.
+	p := strings.TrimRight(r.URL.Path, "/")
+	if p == "" {
+		p = "/"
+	}
+	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	if c, ok := canonicalEndpoints[strings.ToLower(seg)]; ok {
+		p = "/" + c
+		if rest != "" {
+			p += "/" + rest
+		}
+	}
+	r2 := r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
+	if p != r.URL.Path {
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+	}
+	if r.Body != nil {
+		r2.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
+	}
+	s.mux.ServeHTTP(w, r2)
+}
+
+// baseURL returns the absolute SCIM base URL of a request: the configured
+// or requested origin plus the path the server is mounted under.
+func (s *Server) baseURL(r *http.Request) string {
+	var origin string
+	if s.cfg.baseURL != nil {
+		origin = s.cfg.baseURL.Scheme + "://" + s.cfg.baseURL.Host + s.cfg.baseURL.Path
+	} else {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		origin = scheme + "://" + r.Host
+	}
+	// The mount prefix is what a StripPrefix (or TenantHandler) removed.
+	full := r.RequestURI
+	if i := strings.IndexAny(full, "?#"); i >= 0 {
+		full = full[:i]
+	}
+	if u, err := url.Parse(full); err == nil && u.Path != "" {
+		full = u.Path
+	}
+	prefix := strings.TrimSuffix(full, r.URL.Path)
+	if len(prefix) == len(full) && r.URL.Path != "" {
+		// Not a suffix (path was cleaned or rewritten); fall back to the
+		// longest prefix before the endpoint segment.
+		if i := strings.Index(strings.ToLower(full), "/"+strings.ToLower(firstSegment(r.URL.Path))); i >= 0 {
+			prefix = full[:i]
+		}
+	}
+	return origin + strings.TrimSuffix(prefix, "/")
+}
+
+func firstSegment(p string) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	return seg
+}
+
+// writeError answers err as a SCIM error (RFC 7644 §3.12). Anything that
+// is not an *Error is logged and answered as a generic 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var se *Error
+	if !errors.As(err, &se) {
+		var mbe *http.MaxBytesError
+		var ie *schema.Error
+		switch {
+		case errors.As(err, &mbe):
+			se = ErrPayloadTooLarge.WithDetail(fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
+		case errors.As(err, &ie):
+			se = (&Error{Status: http.StatusBadRequest, ScimType: ie.ScimType}).WithDetail(ie.Detail)
+		default:
+			se = storeError(err).(*Error)
+		}
+	}
+	if se.Status >= 500 {
+		s.cfg.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.Status, "err", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	switch se.Status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer realm="SCIM"`)
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", "5")
+	}
+	w.WriteHeader(se.Status)
+	var b buf
+	b.WriteString(`{"schemas":["` + schema.ErrorURN + `"],"status":"`)
+	b.WriteString(fmt.Sprint(se.Status))
+	b.WriteString(`"`)
+	if se.ScimType != "" {
+		b.WriteString(`,"scimType":`)
+		b.str(se.ScimType)
+	}
+	b.WriteString(`,"detail":`)
+	b.str(se.Detail)
+	b.WriteString("}")
+	_, _ = w.Write(b.Bytes())
+}
+
+// storeError maps a storage error to a SCIM error, keeping the cause for
+// the log.
+func storeError(err error) error {
+	var se *Error
+	if errors.As(err, &se) {
+		return se
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return ErrNotFound.WithCause(err)
+	case errors.Is(err, storage.ErrConflict):
+		return ErrUniqueness.WithCause(err)
+	case errors.Is(err, storage.ErrInvalidMember):
+		return ErrInvalidValue.WithDetail("a member value names no User or Group of this tenant").WithCause(err)
+	case errors.Is(err, storage.ErrVersionMismatch):
+		return ErrConflict.WithCause(err)
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return ErrUnavailable.WithCause(err)
+	}
+	return ErrInternal.WithCause(err)
+}
+
+const contentType = "application/scim+json"
+
+// buf builds JSON responses.
+type buf struct{ bytes.Buffer }
+
+// str writes s as a JSON string.
+func (b *buf) str(s string) {
+	q, _ := schema.Marshal(s) // never fails for a string
+	b.Write(q)
+}
+
+// serviceProviderConfig answers RFC 7643 §5.
+func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request, q *request) error {
+	doc := map[string]any{
+		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
+		"documentationUri": "https://pkg.go.dev/github.com/scimkit/scimkit",
+		"patch":            map[string]any{"supported": true},
+		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": s.cfg.maxBody},
+		"filter":           map[string]any{"supported": true, "maxResults": s.cfg.maxCount},
+		"changePassword":   map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": false},
+		"etag":             map[string]any{"supported": true},
+		"authenticationSchemes": []any{map[string]any{
+			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
+			"description": "Authentication with the tenant's API token in an Authorization: Bearer header (RFC 6750).",
+		}},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": q.base + "/ServiceProviderConfig"},
+	}
+	return writeDoc(w, doc)
+}
+
+func writeDoc(w http.ResponseWriter, doc any) error {
+	body, err := schema.Marshal(doc)
+	if err != nil {
+		return ErrInternal.WithCause(err)
+	}
+	return writeJSON(w, http.StatusOK, body)
+}
+
+// allSchemas returns the schemas served, core first.
+func (s *Server) allSchemas() []*schema.Schema {
+	out := []*schema.Schema{s.users.Core}
+	out = append(out, s.users.Extensions...)
+	return append(out, s.groups.Core)
+}
+
+// schemas answers /Schemas and /Schemas/{id} (RFC 7644 §4): a ListResponse,
+// as Entra requires, or one schema.
+func (s *Server) schemas(w http.ResponseWriter, r *http.Request, q *request) error {
+	render := func(sc *schema.Schema) map[string]any {
+		m := sc.Source.ToMap()
+		m["meta"] = map[string]any{"resourceType": "Schema", "location": q.base + "/Schemas/" + sc.URN}
+		return m
+	}
+	if id := r.PathValue("id"); id != "" {
+		for _, sc := range s.allSchemas() {
+			if strings.EqualFold(sc.URN, id) {
+				return writeDoc(w, render(sc))
+			}
+		}
+		return ErrNotFound.WithDetail(fmt.Sprintf("schema %q not found", id))
+	}
+	var list []any
+	for _, sc := range s.allSchemas() {
+		list = append(list, render(sc))
+	}
+	return writeDoc(w, listDoc(list))
+}
+
+func listDoc(list []any) map[string]any {
+	return map[string]any{
+		"schemas":      []string{schema.ListResponseURN},
+		"totalResults": len(list),
+		"itemsPerPage": len(list),
+		"startIndex":   1,
+		"Resources":    list,
+	}
+}
+
+// resourceTypes answers /ResourceTypes (RFC 7643 §6).
+func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, q *request) error {
+	render := func(rt *schema.ResourceType) map[string]any {
+		name := string(rt.Kind)
+		m := map[string]any{
+			"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"},
+			"id":          name,
+			"name":        name,
+			"endpoint":    rt.Endpoint,
+			"description": name + " accounts",
+			"schema":      rt.Core.URN,
+			"meta":        map[string]any{"resourceType": "ResourceType", "location": q.base + "/ResourceTypes/" + name},
+		}
+		if len(rt.Extensions) > 0 {
+			var exts []any
+			for _, e := range rt.Extensions {
+				exts = append(exts, map[string]any{"schema": e.URN, "required": false})
+			}
+			m["schemaExtensions"] = exts
+		}
+		return m
+	}
+	rts := []*schema.ResourceType{s.users, s.groups}
+	if id := r.PathValue("id"); id != "" {
+		for _, rt := range rts {
+			if strings.EqualFold(string(rt.Kind), id) {
+				return writeDoc(w, render(rt))
+			}
+		}
+		return ErrNotFound.WithDetail(fmt.Sprintf("resource type %q not found", id))
+	}
+	return writeDoc(w, listDoc([]any{render(s.users), render(s.groups)}))
+}
