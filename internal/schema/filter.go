@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 
@@ -28,9 +29,12 @@ func (rt *ResourceType) ParseFilter(raw string) (storage.Filter, *storage.Lookup
 	if m := entraValuePathCompare.FindStringSubmatch(raw); m != nil {
 		raw = m[1] + "[" + m[2] + " and " + m[3] + " " + m[4] + " " + m[5] + "]"
 	}
-	exp, err := filter.ParseFilter([]byte(raw))
-	if err != nil {
-		return nil, nil, errorf("invalidFilter", "cannot parse filter %q", raw)
+	exp, ok := parseSimple(raw)
+	if !ok {
+		var err error
+		if exp, err = filter.ParseFilter([]byte(raw)); err != nil {
+			return nil, nil, errorf("invalidFilter", "cannot parse filter %q", raw)
+		}
 	}
 	f, err := rt.convert(exp, nil)
 	if err != nil {
@@ -42,9 +46,12 @@ func (rt *ResourceType) ParseFilter(raw string) (storage.Filter, *storage.Lookup
 // ParseValueFilter parses the filter inside a PATCH path's brackets; its
 // attribute paths name sub-attributes of parent.
 func (rt *ResourceType) ParseValueFilter(raw string, ext *Schema, parent *Attr) (storage.Filter, error) {
-	exp, err := filter.ParseFilter([]byte(raw))
-	if err != nil {
-		return nil, errorf("invalidPath", "cannot parse value filter %q", raw)
+	exp, ok := parseSimple(raw)
+	if !ok {
+		var err error
+		if exp, err = filter.ParseFilter([]byte(raw)); err != nil {
+			return nil, errorf("invalidPath", "cannot parse value filter %q", raw)
+		}
 	}
 	f, err := rt.convert(exp, &scope{ext: ext, attr: parent})
 	if err != nil {
@@ -125,7 +132,9 @@ func (rt *ResourceType) compare(e filter.AttributeExpression, sc *scope) (storag
 	var v any
 	switch x := e.CompareValue.(type) {
 	case nil:
-	case string, bool:
+	case string:
+		v = unescape(x)
+	case bool:
 		v = x
 	case int:
 		v = float64(x)
@@ -241,4 +250,18 @@ func indexedValuePath(v storage.ValuePath) *storage.Lookup {
 	}
 	walk(v.Filter)
 	return found
+}
+
+// unescape decodes the JSON escapes that filter-parser leaves in string
+// values (`"a\"b"` is the three characters a"b, RFC 7644 §3.4.2.2 uses
+// JSON strings).
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var out string
+	if json.Unmarshal([]byte(`"`+s+`"`), &out) != nil {
+		return s
+	}
+	return out
 }
