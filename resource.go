@@ -357,7 +357,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 			return storeError(err)
 		}
 	}
-	s.emit(ctx, provisioning.Provisioned, q.tenant, res, doc)
+	s.emit(ctx, provisioning.Provisioned, q.tenant, res, active(doc))
 	params := r.URL.Query()
 	return s.respond(w, r, q, rt, res, http.StatusCreated, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
 }
@@ -394,7 +394,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 		if err := ifMatch(r, old); err != nil {
 			return err
 		}
-		wasActive = activeOf(old)
+		wasActive = s.storedActive(old)
 		res = &storage.Resource{ID: id, Version: old.Version, Created: old.Created, Modified: s.cfg.now()}
 		if err := rt.Encode(doc, res); err != nil {
 			return ErrInternal.WithCause(err)
@@ -418,7 +418,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 			return notFound(err, rt, id)
 		}
 	}
-	s.emit(ctx, changeEvent(wasActive, activeOf(res)), q.tenant, res, doc)
+	s.emit(ctx, changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	params := r.URL.Query()
 	return s.respond(w, r, q, rt, res, http.StatusOK, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
 }
@@ -448,11 +448,11 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 		if err := ifMatch(r, old); err != nil {
 			return err
 		}
-		wasActive = activeOf(old)
 		doc = map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
 			return ErrInternal.WithCause(err)
 		}
+		wasActive = active(doc)
 		if mo, err = rt.ApplyPatch(doc, pr.Operations, s.cfg.norm); err != nil {
 			return err
 		}
@@ -481,7 +481,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 			return notFound(err, rt, id)
 		}
 	}
-	s.emit(ctx, changeEvent(wasActive, activeOf(res)), q.tenant, res, doc)
+	s.emit(ctx, changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	params := r.URL.Query()
 	if rt.Kind == storage.KindGroup && params.Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".
@@ -514,16 +514,32 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *
 		return notFound(err, rt, id)
 	}
 	if old != nil {
-		s.emit(ctx, provisioning.Deleted, q.tenant, old, nil)
+		s.emit(ctx, provisioning.Deleted, q.tenant, old, s.storedActive(old))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// activeOf reads a user's active flag from its stored document (true when
-// absent, and for groups).
-func activeOf(res *storage.Resource) bool {
-	return !bytes.Contains(res.Data, []byte(`"active":false`))
+// active reads a user's active flag from a document (true when absent,
+// and for groups: RFC 7643 §4.1.1 leaves the default to the provider).
+func active(doc map[string]any) bool {
+	b, ok := doc["active"].(bool)
+	return b || !ok
+}
+
+// storedActive reads the active flag of a stored resource; it decodes only
+// when a hook will be told.
+func (s *Server) storedActive(res *storage.Resource) bool {
+	if s.cfg.hook == nil {
+		return true
+	}
+	var v struct {
+		Active *bool `json:"active"`
+	}
+	if json.Unmarshal(res.Data, &v) != nil || v.Active == nil {
+		return true
+	}
+	return *v.Active
 }
 
 func changeEvent(was, is bool) provisioning.EventType {
@@ -536,9 +552,9 @@ func changeEvent(was, is bool) provisioning.EventType {
 	return provisioning.Updated
 }
 
-func (s *Server) emit(ctx context.Context, t provisioning.EventType, tenant string, res *storage.Resource, _ map[string]any) {
+func (s *Server) emit(ctx context.Context, t provisioning.EventType, tenant string, res *storage.Resource, active bool) {
 	if s.cfg.hook == nil {
 		return
 	}
-	s.cfg.hook(ctx, provisioning.Event{Type: t, Tenant: tenant, Kind: res.Kind, ID: res.ID, Name: res.Name, ExternalID: res.ExternalID, Active: activeOf(res)})
+	s.cfg.hook(ctx, provisioning.Event{Type: t, Tenant: tenant, Kind: res.Kind, ID: res.ID, Name: res.Name, ExternalID: res.ExternalID, Active: active})
 }

@@ -1,0 +1,200 @@
+package scimkit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit"
+	"github.com/scimkit/scimkit/provisioning"
+	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/memory"
+)
+
+// faultyStore fails List with a configured error, the way a broken driver
+// would; everything else is the memory backend.
+type faultyStore struct {
+	*memory.Store
+	listErr error
+	panics  bool
+}
+
+func (f *faultyStore) List(ctx context.Context, tenant string, q storage.Query) (storage.Page, error) {
+	if f.panics {
+		panic("driver exploded")
+	}
+	if f.listErr != nil {
+		return storage.Page{}, f.listErr
+	}
+	return f.Store.List(ctx, tenant, q)
+}
+
+func serve(t *testing.T, srv http.Handler, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, "http://scim.test"+path, strings.NewReader(body))
+	r.Header.Set("Authorization", "Bearer test-token-1")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	return w
+}
+
+func TestStorageFailuresBecomeSCIMErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		store      func(*memory.Store) *faultyStore
+		wantStatus int
+		retry      bool
+	}{
+		{
+			name:       "driver error is a generic 500 without its text",
+			store:      func(m *memory.Store) *faultyStore { return &faultyStore{Store: m, listErr: errors.New(`pq: relation "users" does not exist`)} },
+			wantStatus: http.StatusInternalServerError,
+		},
+		{
+			name:       "unavailable backend is 503 with Retry-After",
+			store:      func(m *memory.Store) *faultyStore { return &faultyStore{Store: m, listErr: fmt.Errorf("conn lost: %w", storage.ErrUnavailable)} },
+			wantStatus: http.StatusServiceUnavailable,
+			retry:      true,
+		},
+		{
+			name:       "panic in a handler is a 500",
+			store:      func(m *memory.Store) *faultyStore { return &faultyStore{Store: m, panics: true} },
+			wantStatus: http.StatusInternalServerError,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mem := memory.New()
+			st := tc.store(mem)
+			var logs strings.Builder
+			var mu sync.Mutex
+			srv, err := scimkit.New(st, mem, scimkit.WithLogger(newTestLogger(&logs, &mu)))
+			require.NoError(t, err)
+			require.NoError(t, scimkit.SetToken(t.Context(), mem, "acme", "test-token-1"))
+			w := serve(t, srv, http.MethodGet, "/Users", "")
+			assert.Equal(t, tc.wantStatus, w.Code)
+			assert.Equal(t, "application/scim+json", w.Header().Get("Content-Type"))
+			assert.JSONEq(t, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"%d","detail":%q}`,
+				tc.wantStatus, map[int]string{500: "internal server error", 503: "the service is temporarily unavailable; retry later"}[tc.wantStatus]), w.Body.String())
+			assert.NotContains(t, w.Body.String(), "pq:")
+			assert.Equal(t, tc.retry, w.Header().Get("Retry-After") != "")
+			mu.Lock()
+			assert.Contains(t, logs.String(), "scim:", "the cause is logged")
+			assert.NotContains(t, logs.String(), "test-token-1", "the token is never logged")
+			mu.Unlock()
+		})
+	}
+}
+
+func TestLifecycleHook(t *testing.T) {
+	st := memory.New()
+	var mu sync.Mutex
+	var events []provisioning.Event
+	srv, err := scimkit.New(st, st, scimkit.WithHook(func(_ context.Context, e provisioning.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}))
+	require.NoError(t, err)
+	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+
+	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob","active":true}`)
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	id := idOf(t, w.Body.String())
+	steps := []struct {
+		method, body string
+		want         provisioning.EventType
+	}{
+		{http.MethodPatch, `{"Operations":[{"op":"Replace","path":"title","value":"CTO"}]}`, provisioning.Updated},
+		{http.MethodPatch, `{"Operations":[{"op":"Replace","path":"active","value":"False"}]}`, provisioning.Deactivated},
+		{http.MethodPut, `{"userName":"bob","active":true}`, provisioning.Reactivated},
+		{http.MethodDelete, ``, provisioning.Deleted},
+	}
+	for _, s := range steps {
+		w := serve(t, srv, s.method, "/Users/"+id, s.body)
+		require.Less(t, w.Code, 300, w.Body.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var got []provisioning.EventType
+	for _, e := range events {
+		got = append(got, e.Type)
+		assert.Equal(t, "acme", e.Tenant)
+		assert.Equal(t, id, e.ID)
+		assert.Equal(t, "bob", e.Name)
+	}
+	assert.Equal(t, []provisioning.EventType{provisioning.Provisioned, provisioning.Updated, provisioning.Deactivated, provisioning.Reactivated, provisioning.Deleted}, got)
+	assert.False(t, events[2].Active)
+}
+
+func TestIfMatch(t *testing.T) {
+	st := memory.New()
+	srv, err := scimkit.New(st, st)
+	require.NoError(t, err)
+	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`)
+	require.Equal(t, http.StatusCreated, w.Code)
+	id, tag := idOf(t, w.Body.String()), w.Header().Get("ETag")
+	require.Equal(t, `W/"1"`, tag)
+	tests := []struct {
+		name, ifMatch string
+		want          int
+	}{
+		{"stale version is refused", `W/"7"`, http.StatusPreconditionFailed},
+		{"current version is applied", `W/"1"`, http.StatusOK},
+		{"star always matches", `*`, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := serve(t, srv, http.MethodPatch, "/Users/"+id, `{"Operations":[{"op":"add","path":"title","value":"`+tc.name+`"}]}`, "If-Match", tc.ifMatch)
+			assert.Equal(t, tc.want, w.Code, w.Body.String())
+		})
+	}
+}
+
+func TestConcurrentPatchesLoseNothing(t *testing.T) {
+	st := memory.New()
+	srv, err := scimkit.New(st, st)
+	require.NoError(t, err)
+	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`)
+	require.Equal(t, http.StatusCreated, w.Code)
+	id := idOf(t, w.Body.String())
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"Operations":[{"op":"add","path":"emails","value":[{"type":"t%d","value":"e%d@x"}]}]}`, i, i)
+			w := serve(t, srv, http.MethodPatch, "/Users/"+id, body)
+			assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		}()
+	}
+	wg.Wait()
+	w = serve(t, srv, http.MethodGet, "/Users/"+id, "")
+	require.Equal(t, http.StatusOK, w.Code)
+	for i := range 64 {
+		assert.Contains(t, w.Body.String(), fmt.Sprintf(`"e%d@x"`, i))
+	}
+	assert.Equal(t, `W/"65"`, w.Header().Get("ETag"))
+}
+
+func idOf(t *testing.T, body string) string {
+	t.Helper()
+	i := strings.Index(body, `"id":"`)
+	require.GreaterOrEqual(t, i, 0, body)
+	rest := body[i+6:]
+	return rest[:strings.IndexByte(rest, '"')]
+}
