@@ -57,13 +57,17 @@ func TestStorageFailuresBecomeSCIMErrors(t *testing.T) {
 		retry      bool
 	}{
 		{
-			name:       "driver error is a generic 500 without its text",
-			store:      func(m *memory.Store) *faultyStore { return &faultyStore{Store: m, listErr: errors.New(`pq: relation "users" does not exist`)} },
+			name: "driver error is a generic 500 without its text",
+			store: func(m *memory.Store) *faultyStore {
+				return &faultyStore{Store: m, listErr: errors.New(`pq: relation "users" does not exist`)}
+			},
 			wantStatus: http.StatusInternalServerError,
 		},
 		{
-			name:       "unavailable backend is 503 with Retry-After",
-			store:      func(m *memory.Store) *faultyStore { return &faultyStore{Store: m, listErr: fmt.Errorf("conn lost: %w", storage.ErrUnavailable)} },
+			name: "unavailable backend is 503 with Retry-After",
+			store: func(m *memory.Store) *faultyStore {
+				return &faultyStore{Store: m, listErr: fmt.Errorf("conn lost: %w", storage.ErrUnavailable)}
+			},
 			wantStatus: http.StatusServiceUnavailable,
 			retry:      true,
 		},

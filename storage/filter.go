@@ -296,7 +296,9 @@ func compareLeaf(f Compare, x any) bool {
 		if !ok {
 			return f.Op == OpNe
 		}
-		if f.Path.Type == TypeDateTime {
+		// Order and equality of dateTimes compare instants; co, sw and
+		// ew stay substring tests on the text.
+		if f.Path.Type == TypeDateTime && f.Op != OpCo && f.Op != OpSw && f.Op != OpEw {
 			if c, ok := cmpTime(got, want); ok {
 				return orderOp(f.Op, c)
 			}
