@@ -55,6 +55,9 @@ func ParseExtension(s string) (Extension, error) {
 	if i < 0 {
 		return Extension{}, fmt.Errorf("scim: extension %q: want URN:attr1,attr2", s)
 	}
+	if tail := s[i+1:]; tail == "User" || tail == "Group" {
+		return Extension{}, fmt.Errorf("scim: extension %q: the attribute list is missing (want URN:attr1,attr2)", s)
+	}
 	var attrs []string
 	for _, a := range strings.Split(s[i+1:], ",") {
 		if a = strings.TrimSpace(a); a != "" {

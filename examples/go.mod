@@ -1,0 +1,18 @@
+module github.com/scimkit/scimkit/examples
+
+go 1.24
+
+require (
+	github.com/scimkit/scimkit v0.0.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/di-wu/parser v0.2.2 // indirect
+	github.com/di-wu/xsd-datetime v1.0.0 // indirect
+	github.com/elimity-com/scim v0.0.0-20240320110924-172bf2aee9c8 // indirect
+	github.com/scim2/filter-parser/v2 v2.2.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
+
+replace github.com/scimkit/scimkit => ../
