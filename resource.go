@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -106,8 +108,32 @@ func (e *Error) WithCause(cause error) *Error {
 	return &c
 }
 
-// maxRetries bounds read-modify-write retries on concurrent changes.
-const maxRetries = 16
+// maxRetries bounds read-modify-write retries on concurrent changes by
+// other server instances (within one instance writes to a resource are
+// serialised by lockResource, so they never retry).
+const maxRetries = 32
+
+// backoff sleeps before retry number try: exponential from 1 ms, capped
+// at 50 ms, with full jitter.
+func backoff(try int) {
+	d := min(time.Millisecond<<min(try, 6), 50*time.Millisecond)
+	time.Sleep(time.Duration(rand.Int64N(int64(d)) + 1))
+}
+
+// lockResource serialises read-modify-write cycles on one resource within
+// this server instance, so concurrent PATCHes from an IdP queue instead of
+// failing their version checks. Locks are striped: 256 mutexes for all
+// resources. The storage version check still guards against other
+// instances.
+func (s *Server) lockResource(tenant, id string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(tenant))
+	h.Write([]byte{0})
+	h.Write([]byte(id))
+	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
 
 // decodeBody reads a JSON object request body.
 func decodeBody(r *http.Request, v any) error {
@@ -159,6 +185,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 			return err
 		}
 		query.Filter, query.Lookup = flt, lookup
+		if _, bare := flt.(storage.Compare); bare && lookup != nil && lookup.Field != storage.LookupEmail {
+			query.Filter = nil // the index answers the whole filter
+		}
 	}
 	proj := rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes"))
 	page, err := s.store.List(r.Context(), q.tenant, query)
@@ -386,7 +415,12 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 	ctx := r.Context()
 	var res *storage.Resource
 	var wasActive bool
+	unlock := s.lockResource(q.tenant, id)
+	defer unlock()
 	for try := 0; ; try++ {
+		if try > 0 {
+			backoff(try)
+		}
 		old, err := s.store.Get(ctx, q.tenant, rt.Kind, id)
 		if err != nil {
 			return notFound(err, rt, id)
@@ -440,7 +474,12 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	var mo schema.MemberOps
 	var wasActive bool
 	var doc map[string]any
+	unlock := s.lockResource(q.tenant, id)
+	defer unlock()
 	for try := 0; ; try++ {
+		if try > 0 {
+			backoff(try)
+		}
 		old, err := s.store.Get(ctx, q.tenant, rt.Kind, id)
 		if err != nil {
 			return notFound(err, rt, id)

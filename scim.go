@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	escim "github.com/elimity-com/scim/schema"
@@ -30,6 +31,7 @@ type Server struct {
 	users  *schema.ResourceType
 	groups *schema.ResourceType
 	mux    *http.ServeMux
+	locks  [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
 }
 
 // Option configures a [Server]. Options are created only by this package's

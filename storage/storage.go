@@ -95,11 +95,14 @@ type Member struct {
 type Query struct {
 	Kind Kind
 	// Filter is the parsed filter, resolved against the schema; nil means
-	// every resource of Kind.
+	// no condition beyond Lookup.
 	Filter Filter
-	// Lookup, when non-nil, is an equality the filter implies and that an
-	// index can answer: every match of Filter also satisfies Lookup. A
-	// backend uses it to pick candidates and still checks Filter on them.
+	// Lookup, when non-nil, is an equality that an index can answer and
+	// that every match must satisfy (the filter implies it). A backend
+	// uses it to pick candidates and still checks Filter on them. When the
+	// client's filter was exactly this equality, the server sends it as
+	// Lookup alone with a nil Filter, so the common IdP lookup costs one
+	// index probe and no document decoding.
 	Lookup *Lookup
 	// StartIndex is 1-based (values below 1 mean 1).
 	StartIndex int

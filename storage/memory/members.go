@@ -1,0 +1,187 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scimkit/scimkit/storage"
+)
+
+// memberSet is a group's members in insertion order: slots with tombstones
+// plus an index from member id to slot, so adding or removing k members
+// costs O(k) whatever the group's size.
+type memberSet struct {
+	index map[string]int // member id -> index in slots
+	slots []slot         // a removed member leaves a zero slot
+	live  int
+}
+
+type slot struct {
+	e       *entry // the member; nil for a tombstone
+	display string
+}
+
+// add adds e to g's set, or updates its Display when present.
+func (ms *memberSet) add(g, e *entry, display string) {
+	if i, ok := ms.index[e.res.ID]; ok {
+		if old := ms.slots[i].e; old != e { // a User and a Group share the id
+			delete(old.memberOf, g)
+			link(g, e)
+		}
+		ms.slots[i] = slot{e: e, display: display}
+		return
+	}
+	if ms.index == nil {
+		ms.index = make(map[string]int)
+	}
+	ms.index[e.res.ID] = len(ms.slots)
+	ms.slots = append(ms.slots, slot{e: e, display: display})
+	ms.live++
+	link(g, e)
+}
+
+func link(g, e *entry) {
+	if e.memberOf == nil {
+		e.memberOf = make(map[*entry]struct{})
+	}
+	e.memberOf[g] = struct{}{}
+}
+
+// remove removes the member with id from g's set; absent is a no-op.
+func (ms *memberSet) remove(g *entry, id string) {
+	i, ok := ms.index[id]
+	if !ok {
+		return
+	}
+	delete(ms.slots[i].e.memberOf, g)
+	ms.slots[i] = slot{}
+	delete(ms.index, id)
+	ms.live--
+	if dead := len(ms.slots) - ms.live; dead > 64 && dead > ms.live {
+		ms.compact()
+	}
+}
+
+// removeEntry removes e from g's set if the member with e's id is e.
+func (ms *memberSet) removeEntry(g, e *entry) {
+	if i, ok := ms.index[e.res.ID]; ok && ms.slots[i].e == e {
+		ms.remove(g, e.res.ID)
+	}
+}
+
+// clear empties g's set.
+func (ms *memberSet) clear(g *entry) {
+	for _, s := range ms.slots {
+		if s.e != nil {
+			delete(s.e.memberOf, g)
+		}
+	}
+	clear(ms.index)
+	clear(ms.slots)
+	ms.slots = ms.slots[:0]
+	ms.live = 0
+}
+
+// compact drops the tombstones in place.
+func (ms *memberSet) compact() {
+	n := 0
+	for _, s := range ms.slots {
+		if s.e != nil {
+			ms.index[s.e.res.ID] = n
+			ms.slots[n] = s
+			n++
+		}
+	}
+	clear(ms.slots[n:])
+	ms.slots = ms.slots[:n]
+	if cap(ms.slots) > 4*n+64 { // give back memory after mass removals
+		ms.slots = append([]slot(nil), ms.slots...)
+	}
+}
+
+// list returns the members in insertion order.
+func (ms *memberSet) list() []storage.Member {
+	out := make([]storage.Member, 0, ms.live)
+	for _, s := range ms.slots {
+		if s.e != nil {
+			out = append(out, storage.Member{Value: s.e.res.ID, Type: s.e.res.Kind, Display: s.display})
+		}
+	}
+	return out
+}
+
+// doc returns the members as [storage.Match] expects doc["members"]; an
+// empty display is left out, as it would be in JSON.
+func (ms *memberSet) doc() []any {
+	out := make([]any, 0, ms.live)
+	for _, s := range ms.slots {
+		if s.e != nil {
+			m := map[string]any{"value": s.e.res.ID, "type": string(s.e.res.Kind)}
+			if s.display != "" {
+				m["display"] = s.display
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// group returns the group entry or ErrNotFound.
+func (s *Store) group(tenantName, id string) (*tenant, *entry, error) {
+	tn := s.tenants[tenantName]
+	if tn == nil || tn.groups.byID[id] == nil {
+		return nil, nil, notFound(storage.KindGroup, id)
+	}
+	return tn, tn.groups.byID[id], nil
+}
+
+// ChangeMembers applies ch to the group's member set atomically (RFC 7644
+// §3.5.2): it first checks that every added value names a User or Group of
+// the tenant ([storage.ErrInvalidMember] otherwise, changing nothing), then
+// applies ReplaceAll, Remove and Add in that order, sets each added
+// member's Type, bumps the group's Version and sets its Modified. It
+// returns [storage.ErrNotFound] when the group is absent.
+func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch storage.MemberChange) error {
+	return s.tx(func() error {
+		tn, g, err := s.group(tenant, groupID)
+		if err != nil {
+			return err
+		}
+		var add []*entry
+		if len(ch.Add) > 0 {
+			add = make([]*entry, len(ch.Add))
+		}
+		for i, m := range ch.Add {
+			if add[i] = tn.resolve(m.Value); add[i] == nil {
+				return fmt.Errorf("memory: group %q: member %q: %w", groupID, m.Value, storage.ErrInvalidMember)
+			}
+		}
+		if ch.ReplaceAll {
+			g.members.clear(g)
+		}
+		for _, id := range ch.Remove {
+			g.members.remove(g, id)
+		}
+		for i, m := range ch.Add {
+			g.members.add(g, add[i], m.Display)
+		}
+		g.res.Version++
+		g.res.Modified = ch.Modified
+		return nil
+	})
+}
+
+// ListMembers returns the group's members in the order they were added,
+// or [storage.ErrNotFound] when the group is absent.
+func (s *Store) ListMembers(_ context.Context, tenant, groupID string) ([]storage.Member, error) {
+	var out []storage.Member
+	err := s.view(func() error {
+		_, g, err := s.group(tenant, groupID)
+		if err != nil {
+			return err
+		}
+		out = g.members.list()
+		return nil
+	})
+	return out, err
+}

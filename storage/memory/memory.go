@@ -1,0 +1,215 @@
+package memory
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/scimkit/scimkit/storage"
+)
+
+// Store is an in-memory [storage.Store]. It is safe for concurrent use.
+// The zero value is not usable; call [New].
+type Store struct {
+	mu sync.RWMutex // guards tenants, tokens and tokenTenants
+	// tenants holds each tenant's resources; a tenant appears on its
+	// first write.
+	tenants map[string]*tenant
+	// tokens maps a tenant to its token hash.
+	tokens map[string][]byte
+	// tokenTenants maps hex(hash) to the tenant owning it.
+	tokenTenants map[string]string
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		tenants:      make(map[string]*tenant),
+		tokens:       make(map[string][]byte),
+		tokenTenants: make(map[string]string),
+	}
+}
+
+// tx runs f holding the write lock.
+func (s *Store) tx(f func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
+}
+
+// view runs f holding the read lock.
+func (s *Store) view(f func() error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return f()
+}
+
+// table returns the table of kind in tenant, creating the tenant when
+// create is set. It returns a nil table (and no error) for an absent tenant
+// when create is unset.
+func (s *Store) table(tenantName string, kind storage.Kind, create bool) (*table, error) {
+	if kind != storage.KindUser && kind != storage.KindGroup {
+		return nil, fmt.Errorf("memory: unknown kind %q", kind)
+	}
+	tn := s.tenants[tenantName]
+	if tn == nil {
+		if !create {
+			return nil, nil
+		}
+		tn = newTenant()
+		s.tenants[tenantName] = tn
+	}
+	return tn.table(kind), nil
+}
+
+// tenant holds one tenant's resources.
+type tenant struct {
+	users, groups *table
+}
+
+func newTenant() *tenant {
+	return &tenant{users: newTable(storage.KindUser), groups: newTable(storage.KindGroup)}
+}
+
+func (tn *tenant) table(kind storage.Kind) *table {
+	if kind == storage.KindGroup {
+		return tn.groups
+	}
+	return tn.users
+}
+
+// resolve finds the resource a member value names: the User with that id,
+// else the Group.
+func (tn *tenant) resolve(id string) *entry {
+	if e := tn.users.byID[id]; e != nil {
+		return e
+	}
+	return tn.groups.byID[id]
+}
+
+// entry is one stored resource.
+type entry struct {
+	// res is the stored copy; its slices are never shared with callers.
+	res storage.Resource
+	// pos is the entry's index in its table's order.
+	pos int
+	// members is a group's member set; nil for users.
+	members *memberSet
+	// memberOf holds the groups whose member set contains this entry.
+	memberOf map[*entry]struct{}
+}
+
+// table holds the resources of one kind in one tenant.
+type table struct {
+	kind    storage.Kind
+	byID    map[string]*entry
+	byName  map[string]*entry // key: strings.ToLower(Name); unique
+	byExt   multiIndex        // key: ExternalID, exact
+	byEmail multiIndex        // key: strings.ToLower(email)
+	order   order
+}
+
+func newTable(kind storage.Kind) *table {
+	return &table{
+		kind:    kind,
+		byID:    make(map[string]*entry),
+		byName:  make(map[string]*entry),
+		byExt:   make(multiIndex),
+		byEmail: make(multiIndex),
+	}
+}
+
+// nameAttr is the attribute Name holds, for error messages.
+func (tb *table) nameAttr() string {
+	if tb.kind == storage.KindGroup {
+		return "displayName"
+	}
+	return "userName"
+}
+
+func foldName(name string) string { return strings.ToLower(name) }
+
+// index adds e's name, externalId and emails to the indexes.
+func (tb *table) index(e *entry) {
+	tb.byName[foldName(e.res.Name)] = e
+	if e.res.ExternalID != "" {
+		tb.byExt.add(e.res.ExternalID, e)
+	}
+	for _, m := range e.res.Emails {
+		if m != "" {
+			tb.byEmail.add(strings.ToLower(m), e)
+		}
+	}
+}
+
+// unindex removes what index added.
+func (tb *table) unindex(e *entry) {
+	key := foldName(e.res.Name)
+	if tb.byName[key] == e {
+		delete(tb.byName, key)
+	}
+	if e.res.ExternalID != "" {
+		tb.byExt.remove(e.res.ExternalID, e)
+	}
+	for _, m := range e.res.Emails {
+		if m != "" {
+			tb.byEmail.remove(strings.ToLower(m), e)
+		}
+	}
+}
+
+// multiIndex maps a key to the set of entries having it. Most keys name
+// one entry, which costs no set.
+type multiIndex map[string]bucket
+
+type bucket struct {
+	one  *entry              // the only entry, when many is nil
+	many map[*entry]struct{} // two or more entries
+}
+
+func (m multiIndex) add(key string, e *entry) {
+	b, ok := m[key]
+	switch {
+	case !ok:
+		m[key] = bucket{one: e}
+	case b.many != nil:
+		b.many[e] = struct{}{}
+	case b.one != e:
+		m[key] = bucket{many: map[*entry]struct{}{b.one: {}, e: {}}}
+	}
+}
+
+func (m multiIndex) remove(key string, e *entry) {
+	b, ok := m[key]
+	switch {
+	case !ok:
+	case b.many == nil:
+		if b.one == e {
+			delete(m, key)
+		}
+	default:
+		delete(b.many, e)
+		if len(b.many) == 1 {
+			for x := range b.many {
+				m[key] = bucket{one: x}
+			}
+		}
+	}
+}
+
+// get appends the entries having key to dst.
+func (m multiIndex) get(dst []*entry, key string) []*entry {
+	b, ok := m[key]
+	switch {
+	case !ok:
+	case b.many == nil:
+		dst = append(dst, b.one)
+	default:
+		for e := range b.many {
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,242 @@
+package memory
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/scimkit/scimkit/storage"
+)
+
+// clone returns a copy of r that shares no slice with it.
+func clone(r *storage.Resource) storage.Resource {
+	c := *r
+	c.Emails = slices.Clone(r.Emails)
+	c.Data = bytes.Clone(r.Data)
+	return c
+}
+
+func notFound(kind storage.Kind, id string) error {
+	return fmt.Errorf("memory: %s %q: %w", kind, id, storage.ErrNotFound)
+}
+
+// Create stores a copy of r with version 1 and sets r.Version to 1. It
+// returns [storage.ErrConflict] when the tenant has a resource of r.Kind
+// with r.ID or, case-insensitively, r.Name (RFC 7643 §2.1).
+func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) error {
+	if r == nil {
+		return errors.New("memory: nil resource")
+	}
+	return s.tx(func() error {
+		tb, err := s.table(tenant, r.Kind, true)
+		if err != nil {
+			return err
+		}
+		if tb.byID[r.ID] != nil {
+			return fmt.Errorf("memory: %s id %q: %w", r.Kind, r.ID, storage.ErrConflict)
+		}
+		if tb.byName[foldName(r.Name)] != nil {
+			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
+		}
+		e := &entry{res: clone(r)}
+		e.res.Version = 1
+		if r.Kind == storage.KindGroup {
+			e.members = new(memberSet)
+		}
+		tb.byID[r.ID] = e
+		tb.index(e)
+		tb.order.push(e)
+		r.Version = 1
+		return nil
+	})
+}
+
+// Get returns a copy of the resource, or [storage.ErrNotFound].
+func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
+	var r storage.Resource
+	err := s.view(func() error {
+		tb, err := s.table(tenant, kind, false)
+		if err != nil {
+			return err
+		}
+		if tb == nil || tb.byID[id] == nil {
+			return notFound(kind, id)
+		}
+		r = clone(&tb.byID[id].res)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Replace stores a copy of r over the resource with its kind and id if
+// r.Version is the stored version (RFC 7644 §3.14), keeping Created and the
+// members, and sets r.Version to the new version. It returns
+// [storage.ErrNotFound], [storage.ErrVersionMismatch] or
+// [storage.ErrConflict] (r.Name taken by another resource), in that order
+// of precedence, and changes nothing then.
+func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) error {
+	if r == nil {
+		return errors.New("memory: nil resource")
+	}
+	return s.tx(func() error {
+		tb, err := s.table(tenant, r.Kind, false)
+		if err != nil {
+			return err
+		}
+		if tb == nil || tb.byID[r.ID] == nil {
+			return notFound(r.Kind, r.ID)
+		}
+		e := tb.byID[r.ID]
+		if e.res.Version != r.Version {
+			return fmt.Errorf("memory: %s %q is at version %d, not %d: %w",
+				r.Kind, r.ID, e.res.Version, r.Version, storage.ErrVersionMismatch)
+		}
+		if o := tb.byName[foldName(r.Name)]; o != nil && o != e {
+			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
+		}
+		tb.unindex(e)
+		c := clone(r)
+		c.Created = e.res.Created
+		c.Version = e.res.Version + 1
+		e.res = c
+		tb.index(e)
+		r.Version = c.Version
+		return nil
+	})
+}
+
+// Delete removes the resource, its member set if it is a Group, and every
+// membership naming it in the tenant's groups (without changing their
+// Version or Modified). It returns [storage.ErrNotFound] when absent.
+func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id string) error {
+	return s.tx(func() error {
+		tb, err := s.table(tenant, kind, false)
+		if err != nil {
+			return err
+		}
+		e := (*entry)(nil)
+		if tb != nil {
+			e = tb.byID[id]
+		}
+		if e == nil {
+			return notFound(kind, id)
+		}
+		for g := range e.memberOf {
+			g.members.removeEntry(g, e)
+		}
+		if e.members != nil {
+			e.members.clear(e)
+		}
+		delete(tb.byID, id)
+		tb.unindex(e)
+		tb.order.remove(e)
+		return nil
+	})
+}
+
+// List returns one page of the resources of q.Kind matching q, in creation
+// order (RFC 7644 §3.4.2). With q.Lookup it takes the candidates from an
+// index; with q.Filter it decodes each candidate and checks it with
+// [storage.Match]; with neither it slices the creation order directly.
+func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage.Page, error) {
+	var p storage.Page
+	err := s.view(func() error {
+		tb, err := s.table(tenant, q.Kind, false)
+		if err != nil || tb == nil {
+			return err
+		}
+		start := max(q.StartIndex, 1) - 1
+		if q.Lookup == nil && q.Filter == nil {
+			p.Total = tb.order.live
+			p.Resources = copyOut(tb.order.page(start, q.Count))
+			return nil
+		}
+		var cands []*entry
+		if q.Lookup != nil {
+			if cands, err = tb.lookup(*q.Lookup); err != nil {
+				return err
+			}
+		} else {
+			cands = tb.order.entries
+		}
+		// Count every match; keep those on the page.
+		var page []*entry
+		for _, e := range cands {
+			if e == nil {
+				continue
+			}
+			if q.Filter != nil {
+				ok, err := match(q.Filter, e)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+			}
+			if p.Total >= start && (q.Count < 0 || p.Total-start < q.Count) {
+				page = append(page, e)
+			}
+			p.Total++
+		}
+		p.Resources = copyOut(page)
+		return nil
+	})
+	return p, err
+}
+
+// lookup returns the entries the index of l names, in creation order.
+func (tb *table) lookup(l storage.Lookup) ([]*entry, error) {
+	var out []*entry
+	switch l.Field {
+	case storage.LookupID:
+		if e := tb.byID[l.Value]; e != nil {
+			out = append(out, e)
+		}
+	case storage.LookupName:
+		if e := tb.byName[foldName(l.Value)]; e != nil {
+			out = append(out, e)
+		}
+	case storage.LookupExternalID:
+		out = tb.byExt.get(out, l.Value)
+	case storage.LookupEmail:
+		out = tb.byEmail.get(out, strings.ToLower(l.Value))
+	default:
+		return nil, fmt.Errorf("memory: unknown lookup field %d", l.Field)
+	}
+	slices.SortFunc(out, func(a, b *entry) int { return cmp.Compare(a.pos, b.pos) })
+	return out, nil
+}
+
+// match decodes e's document and evaluates f on it.
+func match(f storage.Filter, e *entry) (bool, error) {
+	doc := map[string]any{}
+	if len(e.res.Data) > 0 {
+		if err := json.Unmarshal(e.res.Data, &doc); err != nil {
+			return false, fmt.Errorf("memory: decode %s %q: %w", e.res.Kind, e.res.ID, err)
+		}
+	}
+	if e.members != nil && storage.Uses(f, "members") {
+		doc["members"] = e.members.doc()
+	}
+	return storage.Match(f, &e.res, doc), nil
+}
+
+func copyOut(es []*entry) []storage.Resource {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]storage.Resource, len(es))
+	for i, e := range es {
+		out[i] = clone(&e.res)
+	}
+	return out
+}
