@@ -190,6 +190,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		}
 	}
 	proj := rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes"))
+	query.WithMembers = rt.Kind == storage.KindGroup && proj.Members
 	page, err := s.store.List(r.Context(), q.tenant, query)
 	if err != nil {
 		return storeError(err)
@@ -206,7 +207,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if err := s.renderResource(r.Context(), &b, q, rt, &page.Resources[i], proj); err != nil {
+		res := &page.Resources[i]
+		if err := s.renderResource(&b, q, rt, res, proj, page.Members[res.ID]); err != nil {
 			return err
 		}
 	}
@@ -231,10 +233,18 @@ func notFound(err error, rt *schema.ResourceType, id string) error {
 	return storeError(err)
 }
 
-// respond writes one resource with its ETag (RFC 7644 §3.14).
+// respond writes one resource with its ETag (RFC 7644 §3.14), loading a
+// Group's members only when the projection wants them.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType, res *storage.Resource, status int, proj *schema.Projection) error {
+	var ms []storage.Member
+	if rt.Kind == storage.KindGroup && proj.Members {
+		var err error
+		if ms, err = s.store.ListMembers(r.Context(), q.tenant, res.ID); err != nil {
+			return notFound(err, rt, res.ID)
+		}
+	}
 	var b buf
-	if err := s.renderResource(r.Context(), &b, q, rt, res, proj); err != nil {
+	if err := s.renderResource(&b, q, rt, res, proj, ms); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", etag(res.Version))
@@ -256,15 +266,8 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) error {
 // renderResource writes a resource: the stored document with id, meta and
 // (for groups, when wanted) members spliced in, without decoding it unless
 // a projection needs to.
-func (s *Server) renderResource(ctx context.Context, b *buf, q *request, rt *schema.ResourceType, res *storage.Resource, proj *schema.Projection) error {
-	var ms []storage.Member
+func (s *Server) renderResource(b *buf, q *request, rt *schema.ResourceType, res *storage.Resource, proj *schema.Projection, ms []storage.Member) error {
 	withMembers := rt.Kind == storage.KindGroup && proj.Members
-	if withMembers {
-		var err error
-		if ms, err = s.store.ListMembers(ctx, q.tenant, res.ID); err != nil {
-			return storeError(err)
-		}
-	}
 	if proj.Trivial() {
 		s.writeResource(b, q, rt, res, ms, withMembers)
 		return nil

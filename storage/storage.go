@@ -109,6 +109,10 @@ type Query struct {
 	// Count is the page size; 0 asks only for the total, a negative value
 	// means no limit.
 	Count int
+	// WithMembers asks for the members of the Groups on the page (in
+	// Page.Members). When false a backend must not read them: Entra lists
+	// groups with excludedAttributes=members (PERF.md trap 3).
+	WithMembers bool
 }
 
 // LookupField names an indexed field.
@@ -134,6 +138,9 @@ type Lookup struct {
 type Page struct {
 	Total     int
 	Resources []Resource
+	// Members holds, for a Group query with WithMembers, the members of
+	// each group on the page by group id (absent or empty: no members).
+	Members map[string][]Member
 }
 
 // Resources persists Users and Groups. Implementations must be safe for

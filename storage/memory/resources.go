@@ -156,7 +156,9 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 		start := max(q.StartIndex, 1) - 1
 		if q.Lookup == nil && q.Filter == nil {
 			p.Total = tb.order.live
-			p.Resources = copyOut(tb.order.page(start, q.Count))
+			page := tb.order.page(start, q.Count)
+			p.Resources = copyOut(page)
+			p.Members = membersOf(q, page)
 			return nil
 		}
 		var cands []*entry
@@ -188,9 +190,24 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 			p.Total++
 		}
 		p.Resources = copyOut(page)
+		p.Members = membersOf(q, page)
 		return nil
 	})
 	return p, err
+}
+
+// membersOf copies the members of the groups on a page when q asks.
+func membersOf(q storage.Query, page []*entry) map[string][]storage.Member {
+	if !q.WithMembers || q.Kind != storage.KindGroup || len(page) == 0 {
+		return nil
+	}
+	out := make(map[string][]storage.Member, len(page))
+	for _, g := range page {
+		if ms := g.members.list(); len(ms) > 0 {
+			out[g.res.ID] = ms
+		}
+	}
+	return out
 }
 
 // lookup returns the entries the index of l names, in creation order.

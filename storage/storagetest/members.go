@@ -326,3 +326,50 @@ func testMembers(t *testing.T, newStore newStoreFunc) {
 		assert.Equal(t, want[1:], memberIDs(mustMembers(t, s, tenantA, "g1")))
 	})
 }
+
+func testListWithMembers(t *testing.T, newStore newStoreFunc) {
+	cases := []struct {
+		name string
+		q    storage.Query
+		want map[string][]storage.Member
+	}{
+		{
+			name: "a group page with members carries each group's members",
+			q:    storage.Query{Kind: storage.KindGroup, Count: -1, WithMembers: true},
+			want: map[string][]storage.Member{"g1": {user("ann", "Ann"), user("ben", "")}},
+		},
+		{
+			name: "a filtered group page with members",
+			q: storage.Query{Kind: storage.KindGroup, Count: -1, WithMembers: true,
+				Lookup: &storage.Lookup{Field: storage.LookupName, Value: "admins"}},
+			want: map[string][]storage.Member{"g1": {user("ann", "Ann"), user("ben", "")}},
+		},
+		{
+			name: "without WithMembers no members are returned",
+			q:    storage.Query{Kind: storage.KindGroup, Count: -1},
+		},
+		{
+			name: "a page that leaves out the group leaves out its members",
+			q:    storage.Query{Kind: storage.KindGroup, StartIndex: 2, Count: 1, WithMembers: true},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStore(t)
+			seedMembers(t, s)
+			mustChange(t, s, tenantA, "g1", storage.MemberChange{Add: []storage.Member{{Value: "ann", Display: "Ann"}, {Value: "ben"}}})
+			p := mustList(t, s, tenantA, tc.q)
+			got := map[string][]storage.Member{}
+			for id, ms := range p.Members {
+				if len(ms) > 0 {
+					got[id] = ms
+				}
+			}
+			if tc.want == nil {
+				tc.want = map[string][]storage.Member{}
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
