@@ -409,15 +409,13 @@ func ifMatch(r *http.Request, res *storage.Resource) error {
 	return ErrPreconditionFailed
 }
 
-func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
-	id := r.PathValue("id")
-	doc, ms, hasMembers, err := s.readResource(r, rt)
-	if err != nil {
-		return err
-	}
+// update runs a read-modify-write cycle on one resource (RFC 7644 §3.5):
+// it reads the stored resource, checks If-Match, lets change compute the
+// new document (and, for a Group, a member delta), and stores both in one
+// atomic step with a version check, retrying when another server instance
+// wrote in between. An unchanged document is not written.
+func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
 	ctx := r.Context()
-	var res *storage.Resource
-	var wasActive bool
 	unlock := s.lockResource(q.tenant, id)
 	defer unlock()
 	for try := 0; ; try++ {
@@ -426,36 +424,64 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 		}
 		old, err := s.store.Get(ctx, q.tenant, rt.Kind, id)
 		if err != nil {
-			return notFound(err, rt, id)
+			return nil, nil, notFound(err, rt, id)
 		}
 		if err := ifMatch(r, old); err != nil {
-			return err
+			return nil, nil, err
 		}
-		wasActive = s.storedActive(old)
-		res = &storage.Resource{ID: id, Version: old.Version, Created: old.Created, Modified: s.cfg.now()}
+		doc, members, err := change(old)
+		if err != nil {
+			return nil, nil, err
+		}
+		now := s.cfg.now()
+		res := &storage.Resource{ID: id, Version: old.Version, Created: old.Created, Modified: now}
 		if err := rt.Encode(doc, res); err != nil {
-			return ErrInternal.WithCause(err)
+			return nil, nil, ErrInternal.WithCause(err)
 		}
-		err = s.store.Replace(ctx, q.tenant, res)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, storage.ErrVersionMismatch) || try >= maxRetries {
-			if errors.Is(err, storage.ErrConflict) {
-				return ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
+		changed := !bytes.Equal(res.Data, old.Data)
+		switch {
+		case members != nil:
+			members.Modified = now
+			if changed {
+				members.Group = res
 			}
-			return notFound(err, rt, id)
+			if err = s.store.ChangeMembers(ctx, q.tenant, id, *members); err == nil && !changed {
+				res, err = s.store.Get(ctx, q.tenant, rt.Kind, id)
+			}
+		case changed:
+			err = s.store.Replace(ctx, q.tenant, res)
+		default:
+			return old, doc, nil
+		}
+		switch {
+		case err == nil:
+			return res, doc, nil
+		case errors.Is(err, storage.ErrConflict):
+			return nil, nil, ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
+		case !errors.Is(err, storage.ErrVersionMismatch) || try >= maxRetries:
+			return nil, nil, notFound(err, rt, id)
 		}
 	}
-	if hasMembers {
-		if err := s.store.ChangeMembers(ctx, q.tenant, id, storage.MemberChange{ReplaceAll: true, Add: ms, Modified: res.Modified}); err != nil {
-			return notFound(err, rt, id)
-		}
-		if res, err = s.store.Get(ctx, q.tenant, rt.Kind, id); err != nil {
-			return notFound(err, rt, id)
-		}
+}
+
+func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
+	id := r.PathValue("id")
+	doc, ms, hasMembers, err := s.readResource(r, rt)
+	if err != nil {
+		return err
 	}
-	s.emit(ctx, changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
+	var wasActive bool
+	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+		wasActive = s.storedActive(old)
+		if hasMembers {
+			return doc, &storage.MemberChange{ReplaceAll: true, Add: ms}, nil
+		}
+		return doc, nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	params := r.URL.Query()
 	return s.respond(w, r, q, rt, res, http.StatusOK, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
 }
@@ -472,69 +498,28 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	if err := decodeBody(r, &pr); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	var res *storage.Resource
-	var mo schema.MemberOps
 	var wasActive bool
-	var doc map[string]any
-	unlock := s.lockResource(q.tenant, id)
-	defer unlock()
-	for try := 0; ; try++ {
-		if try > 0 {
-			backoff(try)
-		}
-		old, err := s.store.Get(ctx, q.tenant, rt.Kind, id)
-		if err != nil {
-			return notFound(err, rt, id)
-		}
-		if err := ifMatch(r, old); err != nil {
-			return err
-		}
-		doc = map[string]any{}
+	res, doc, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
-			return ErrInternal.WithCause(err)
+			return nil, nil, ErrInternal.WithCause(err)
 		}
 		wasActive = active(doc)
-		if mo, err = rt.ApplyPatch(doc, pr.Operations, s.cfg.norm); err != nil {
-			return err
+		mo, err := rt.ApplyPatch(doc, pr.Operations, s.cfg.norm)
+		if err != nil || !mo.Any {
+			return doc, nil, err
 		}
-		res = &storage.Resource{ID: id, Version: old.Version, Created: old.Created, Modified: s.cfg.now()}
-		if err := rt.Encode(doc, res); err != nil {
-			return ErrInternal.WithCause(err)
-		}
-		if bytes.Equal(res.Data, old.Data) {
-			res = old // attributes unchanged: no write
-			break
-		}
-		err = s.store.Replace(ctx, q.tenant, res)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, storage.ErrVersionMismatch) || try >= maxRetries {
-			if errors.Is(err, storage.ErrConflict) {
-				return ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
-			}
-			return notFound(err, rt, id)
-		}
+		return doc, &mo.Change, nil
+	})
+	if err != nil {
+		return err
 	}
-	if mo.Any {
-		mo.Change.Modified = s.cfg.now()
-		if err := s.store.ChangeMembers(ctx, q.tenant, id, mo.Change); err != nil {
-			return notFound(err, rt, id)
-		}
-	}
-	s.emit(ctx, changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
+	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	params := r.URL.Query()
 	if rt.Kind == storage.KindGroup && params.Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".
 		w.WriteHeader(http.StatusNoContent)
 		return nil
-	}
-	if mo.Any {
-		var err error
-		if res, err = s.store.Get(ctx, q.tenant, rt.Kind, id); err != nil {
-			return notFound(err, rt, id)
-		}
 	}
 	return s.respond(w, r, q, rt, res, http.StatusOK, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
 }

@@ -202,3 +202,37 @@ func idOf(t *testing.T, body string) string {
 	rest := body[i+6:]
 	return rest[:strings.IndexByte(rest, '"')]
 }
+
+// A group PATCH is all or nothing: a rename with an invalid member, or an
+// invalid member with a valid one, leaves the group as it was.
+func TestGroupPatchIsAtomic(t *testing.T) {
+	tests := []struct {
+		name   string
+		ops    string
+		status int
+	}{
+		{"rename plus unknown member", `[{"op":"replace","value":{"displayName":"Renamed"}},{"op":"add","path":"members","value":[{"value":"nobody"}]}]`, http.StatusBadRequest},
+		{"valid plus unknown member", `[{"op":"add","path":"members","value":[{"value":"{{uid}}"},{"value":"nobody"}]}]`, http.StatusBadRequest},
+		{"rename onto a taken name plus a valid member", `[{"op":"replace","path":"displayName","value":"OTHER"},{"op":"add","path":"members","value":[{"value":"{{uid}}"}]}]`, http.StatusConflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := memory.New()
+			srv, err := scimkit.New(st, st)
+			require.NoError(t, err)
+			require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+			uid := idOf(t, serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`).Body.String())
+			require.Equal(t, http.StatusCreated, serve(t, srv, http.MethodPost, "/Groups", `{"displayName":"other"}`).Code)
+			w := serve(t, srv, http.MethodPost, "/Groups", `{"displayName":"Eng"}`)
+			require.Equal(t, http.StatusCreated, w.Code)
+			gid := idOf(t, w.Body.String())
+			before := serve(t, srv, http.MethodGet, "/Groups/"+gid, "").Body.String()
+
+			w = serve(t, srv, http.MethodPatch, "/Groups/"+gid, `{"Operations":`+strings.ReplaceAll(tc.ops, "{{uid}}", uid)+`}`)
+			assert.Equal(t, tc.status, w.Code, w.Body.String())
+			w = serve(t, srv, http.MethodGet, "/Groups/"+gid, "")
+			assert.JSONEq(t, before, w.Body.String(), "nothing changed")
+		})
+	}
+}

@@ -169,10 +169,11 @@ type Resources interface {
 // change costs O(changed members), never O(group).
 type Members interface {
 	// ChangeMembers applies ch to the group atomically: either all of it
-	// or nothing. It returns ErrNotFound when the group is absent and
+	// or nothing. It returns ErrNotFound when the group is absent,
 	// ErrInvalidMember when an added value names no User or Group of the
-	// tenant. A change sets the group's Modified to ch.Modified and bumps
-	// its Version, even when the member set ends up the same.
+	// tenant, and, with ch.Group set, ErrVersionMismatch or ErrConflict as
+	// Replace does. A change sets the group's Modified to ch.Modified and
+	// bumps its Version by one, even when the member set ends up the same.
 	ChangeMembers(ctx context.Context, tenant, groupID string, ch MemberChange) error
 	// ListMembers returns the group's members in the order they were
 	// added, or ErrNotFound when the group is absent.
@@ -188,6 +189,12 @@ type MemberChange struct {
 	Remove     []string
 	Add        []Member
 	Modified   time.Time
+	// Group, when non-nil, holds new attributes for the group, stored in
+	// the same atomic step with Replace's checks (version, name
+	// uniqueness), so a PATCH that renames a group and changes its members
+	// applies both or neither. On success Group.Version is the new
+	// version. Group.Modified is ignored in favour of Modified.
+	Group *Resource
 }
 
 // Tokens persists the hash of each tenant's API token (never the token).

@@ -156,6 +156,23 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 				return fmt.Errorf("memory: group %q: member %q: %w", groupID, m.Value, storage.ErrInvalidMember)
 			}
 		}
+		if r := ch.Group; r != nil {
+			tb, err := s.table(tenant, storage.KindGroup, false)
+			if err != nil {
+				return err
+			}
+			if r.Kind != storage.KindGroup || r.ID != groupID {
+				return fmt.Errorf("memory: group change for %s %q sent to group %q", r.Kind, r.ID, groupID)
+			}
+			if err := tb.checkReplace(g, r); err != nil {
+				return err
+			}
+			tb.unindex(g)
+			c := clone(r)
+			c.Created, c.Version = g.res.Created, g.res.Version
+			g.res = c
+			tb.index(g)
+		}
 		if ch.ReplaceAll {
 			g.members.clear(g)
 		}
@@ -167,6 +184,9 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 		}
 		g.res.Version++
 		g.res.Modified = ch.Modified
+		if ch.Group != nil {
+			ch.Group.Version = g.res.Version
+		}
 		return nil
 	})
 }

@@ -95,12 +95,8 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 			return notFound(r.Kind, r.ID)
 		}
 		e := tb.byID[r.ID]
-		if e.res.Version != r.Version {
-			return fmt.Errorf("memory: %s %q is at version %d, not %d: %w",
-				r.Kind, r.ID, e.res.Version, r.Version, storage.ErrVersionMismatch)
-		}
-		if o := tb.byName[foldName(r.Name)]; o != nil && o != e {
-			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
+		if err := tb.checkReplace(e, r); err != nil {
+			return err
 		}
 		tb.unindex(e)
 		c := clone(r)
@@ -111,6 +107,18 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 		r.Version = c.Version
 		return nil
 	})
+}
+
+// checkReplace checks that r may replace e: same version, free name.
+func (tb *table) checkReplace(e *entry, r *storage.Resource) error {
+	if e.res.Version != r.Version {
+		return fmt.Errorf("memory: %s %q is at version %d, not %d: %w",
+			r.Kind, r.ID, e.res.Version, r.Version, storage.ErrVersionMismatch)
+	}
+	if o := tb.byName[foldName(r.Name)]; o != nil && o != e {
+		return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
+	}
+	return nil
 }
 
 // Delete removes the resource, its member set if it is a Group, and every

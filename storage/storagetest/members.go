@@ -373,3 +373,69 @@ func testListWithMembers(t *testing.T, newStore newStoreFunc) {
 		})
 	}
 }
+
+func testChangeMembersWithGroup(t *testing.T, newStore newStoreFunc) {
+	renamed := func(t *testing.T, s storage.Store, version int64, name string) *storage.Resource {
+		g := newGroup(t, "g1", name, nil)
+		g.Version = version
+		return g
+	}
+	cases := []struct {
+		name        string
+		change      func(t *testing.T, s storage.Store) storage.MemberChange
+		err         error
+		wantName    string
+		wantMembers []string
+		wantVersion int64
+	}{
+		{
+			name: "rename and member change apply together with one version bump",
+			change: func(t *testing.T, s storage.Store) storage.MemberChange {
+				return storage.MemberChange{Add: []storage.Member{{Value: "ben"}}, Group: renamed(t, s, 2, "Root")}
+			},
+			wantName: "Root", wantMembers: []string{"ann", "ben"}, wantVersion: 3,
+		},
+		{
+			name: "a stale version changes neither",
+			change: func(t *testing.T, s storage.Store) storage.MemberChange {
+				return storage.MemberChange{Add: []storage.Member{{Value: "ben"}}, Group: renamed(t, s, 1, "Root")}
+			},
+			err: storage.ErrVersionMismatch, wantName: "Admins", wantMembers: []string{"ann"}, wantVersion: 2,
+		},
+		{
+			name: "a taken name changes neither",
+			change: func(t *testing.T, s storage.Store) storage.MemberChange {
+				return storage.MemberChange{Remove: []string{"ann"}, Group: renamed(t, s, 2, "STAFF")}
+			},
+			err: storage.ErrConflict, wantName: "Admins", wantMembers: []string{"ann"}, wantVersion: 2,
+		},
+		{
+			name: "an invalid member changes neither",
+			change: func(t *testing.T, s storage.Store) storage.MemberChange {
+				return storage.MemberChange{Add: []storage.Member{{Value: "nobody"}}, Group: renamed(t, s, 2, "Root")}
+			},
+			err: storage.ErrInvalidMember, wantName: "Admins", wantMembers: []string{"ann"}, wantVersion: 2,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStore(t)
+			seedMembers(t, s)
+			mustChange(t, s, tenantA, "g1", add("ann")) // version 2
+			ch := tc.change(t, s)
+			ch.Modified = t0.Add(time.Hour)
+			err := s.ChangeMembers(t.Context(), tenantA, "g1", ch)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, tc.wantVersion, ch.Group.Version, "the caller's Group gets the new version")
+			}
+			g := mustGet(t, s, tenantA, storage.KindGroup, "g1")
+			assert.Equal(t, tc.wantName, g.Name)
+			assert.Equal(t, tc.wantVersion, g.Version)
+			assert.Equal(t, tc.wantMembers, memberIDs(mustMembers(t, s, tenantA, "g1")))
+		})
+	}
+}
