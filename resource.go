@@ -291,6 +291,8 @@ func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res 
 	loc := q.base + rt.Endpoint + "/" + res.ID
 	b.WriteString(`{"id":`)
 	b.str(res.ID)
+	b.WriteByte(',')
+	rt.WriteSchemas(&b.Buffer, res.Data)
 	if inner := bytes.TrimSpace(res.Data); len(inner) > 2 {
 		b.WriteByte(',')
 		b.Write(inner[1 : len(inner)-1])
@@ -434,7 +436,9 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			return nil, nil, err
 		}
 		now := s.cfg.now()
-		res := &storage.Resource{ID: id, Version: old.Version, Created: old.Created, Modified: now}
+		// old.ID, not id: id is a substring of the request line, which a
+		// store keeping the string would keep alive with it.
+		res := &storage.Resource{ID: old.ID, Version: old.Version, Created: old.Created, Modified: now}
 		if err := rt.Encode(doc, res); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
 		}

@@ -338,21 +338,29 @@ func (rt *ResourceType) Check(doc map[string]any) error {
 	return nil
 }
 
-// Schemas returns the "schemas" value of doc: the core URN and the URN of
-// every extension with data (RFC 7643 §3).
-func (rt *ResourceType) Schemas(doc map[string]any) []any {
-	out := []any{rt.Core.URN}
-	for _, e := range rt.Extensions {
-		if _, ok := doc[e.URN]; ok {
-			out = append(out, e.URN)
+// WriteSchemas appends the "schemas" member of a stored document: the core
+// URN and the URN of every extension with data (RFC 7643 §3). It finds
+// extensions by their key in data, without decoding it: a URN followed by
+// `":` can only be an object key.
+func (rt *ResourceType) WriteSchemas(b *bytes.Buffer, data []byte) {
+	b.WriteString(`"schemas":["`)
+	b.WriteString(rt.Core.URN)
+	b.WriteByte('"')
+	for i, e := range rt.Extensions {
+		if bytes.Contains(data, rt.extKeys[i]) {
+			b.WriteString(`,"`)
+			b.WriteString(e.URN)
+			b.WriteByte('"')
 		}
 	}
-	return out
+	b.WriteByte(']')
 }
 
-// Encode stores schemas in doc and encodes it, with its index keys.
+// Encode encodes doc as r.Data, with its index keys. "schemas" is not
+// stored: it follows from the extension keys present and is written by
+// [ResourceType.WriteSchemas] when the resource is rendered.
 func (rt *ResourceType) Encode(doc map[string]any, r *storage.Resource) error {
-	doc["schemas"] = rt.Schemas(doc)
+	delete(doc, "schemas")
 	data, err := Marshal(doc)
 	if err != nil {
 		return err

@@ -88,6 +88,7 @@ type ResourceType struct {
 	Core       *Schema
 	Extensions []*Schema
 	extByURN   map[string]*Schema // lower-case URN
+	extKeys    [][]byte           // `"<URN>":` of each extension, as it appears in stored data
 	// NameAttr is the unique attribute: userName or displayName.
 	NameAttr string
 }
@@ -99,6 +100,7 @@ func NewResourceType(kind storage.Kind, endpoint string, core escim.Schema, exts
 		ce := Compile(e)
 		rt.Extensions = append(rt.Extensions, ce)
 		rt.extByURN[strings.ToLower(ce.URN)] = ce
+		rt.extKeys = append(rt.extKeys, []byte(`"`+ce.URN+`":`))
 	}
 	rt.NameAttr = "userName"
 	if kind == storage.KindGroup {

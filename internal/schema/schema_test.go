@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -125,30 +126,31 @@ func decode(t *testing.T, s string) map[string]any {
 func TestNormalize(t *testing.T) {
 	rt := users(t)
 	tests := []struct {
-		name string
-		in   string
-		want string
-		err  string
+		name    string
+		in      string
+		want    string
+		schemas string
+		err     string
 	}{
 		{
 			name: "custom extension nested while its URN is missing from schemas",
 			in:   `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","` + druva + `":{"City":"Pune"}}`,
-			want: `{"userName":"a","` + druva + `":{"city":"Pune"},"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + druva + `"]}`,
+			want: `{"userName":"a","` + druva + `":{"city":"Pune"}}`, schemas: `["urn:ietf:params:scim:schemas:core:2.0:User","` + druva + `"]`,
 		},
 		{
 			name: "flat full-URN keys at the top level",
 			in:   `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"R&D"}`,
-			want: `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"},"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]}`,
+			want: `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"}}`, schemas: `["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]`,
 		},
 		{
 			name: "readOnly and returned-never attributes are dropped; names canonical; nulls skipped",
 			in:   `{"id":"x","meta":{},"groups":[],"password":"secret","USERNAME":"a","ACTIVE":"True","title":null,"nickName":""}`,
-			want: `{"userName":"a","active":true,"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}`,
+			want: `{"userName":"a","active":true}`, schemas: `["urn:ietf:params:scim:schemas:core:2.0:User"]`,
 		},
 		{
 			name: "bare string manager becomes a complex value",
 			in:   `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m1"}}`,
-			want: `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"m1"}},"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]}`,
+			want: `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"m1"}}}`, schemas: `["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]`,
 		},
 		{name: "userName required", in: `{"displayName":"x"}`, err: "invalidValue"},
 		{name: "userName must be a string", in: `{"userName":5}`, err: "invalidValue"},
@@ -170,6 +172,11 @@ func TestNormalize(t *testing.T) {
 			var r storage.Resource
 			require.NoError(t, rt.Encode(doc, &r))
 			assert.JSONEq(t, tc.want, string(r.Data))
+			var b bytes.Buffer
+			b.WriteByte('{')
+			rt.WriteSchemas(&b, r.Data)
+			b.WriteByte('}')
+			assert.JSONEq(t, `{"schemas":`+tc.schemas+`}`, b.String())
 		})
 	}
 	t.Run("strict booleans reject strings", func(t *testing.T) {

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/scimkit/scimkit/storage"
 )
@@ -25,8 +26,8 @@ type slot struct {
 func (ms *memberSet) add(g, e *entry, display string) {
 	if i, ok := ms.index[e.res.ID]; ok {
 		if old := ms.slots[i].e; old != e { // a User and a Group share the id
-			delete(old.memberOf, g)
-			link(g, e)
+			old.memberOf.remove(g)
+			e.memberOf.add(g)
 		}
 		ms.slots[i] = slot{e: e, display: display}
 		return
@@ -37,14 +38,65 @@ func (ms *memberSet) add(g, e *entry, display string) {
 	ms.index[e.res.ID] = len(ms.slots)
 	ms.slots = append(ms.slots, slot{e: e, display: display})
 	ms.live++
-	link(g, e)
+	e.memberOf.add(g)
 }
 
-func link(g, e *entry) {
-	if e.memberOf == nil {
-		e.memberOf = make(map[*entry]struct{})
+// groupSet is the set of groups an entry is a member of: a slice while
+// small (most users are in a handful of groups, and a map per user costs
+// ~150 bytes), a map beyond maxFewGroups.
+type groupSet struct {
+	few  []*entry
+	many map[*entry]struct{}
+}
+
+const maxFewGroups = 32
+
+func (s *groupSet) add(g *entry) {
+	if s.many != nil {
+		s.many[g] = struct{}{}
+		return
 	}
-	e.memberOf[g] = struct{}{}
+	if slices.Contains(s.few, g) {
+		return
+	}
+	if len(s.few) < maxFewGroups {
+		s.few = append(s.few, g)
+		return
+	}
+	s.many = make(map[*entry]struct{}, 2*maxFewGroups)
+	for _, x := range s.few {
+		s.many[x] = struct{}{}
+	}
+	s.many[g] = struct{}{}
+	s.few = nil
+}
+
+func (s *groupSet) remove(g *entry) {
+	if s.many != nil {
+		delete(s.many, g)
+		return
+	}
+	if i := slices.Index(s.few, g); i >= 0 {
+		last := len(s.few) - 1
+		s.few[i] = s.few[last]
+		s.few[last] = nil
+		s.few = s.few[:last]
+		if last == 0 {
+			s.few = nil
+		}
+	}
+}
+
+// list returns a copy of the set, safe to range over while it changes.
+func (s *groupSet) list() []*entry {
+	if s.many != nil {
+		out := make([]*entry, 0, len(s.many))
+		for g := range s.many {
+			out = append(out, g)
+		}
+		return out
+	}
+	return slices.Clone(s.few)
 }
 
 // remove removes the member with id from g's set; absent is a no-op.
@@ -53,7 +105,7 @@ func (ms *memberSet) remove(g *entry, id string) {
 	if !ok {
 		return
 	}
-	delete(ms.slots[i].e.memberOf, g)
+	ms.slots[i].e.memberOf.remove(g)
 	ms.slots[i] = slot{}
 	delete(ms.index, id)
 	ms.live--
@@ -73,7 +125,7 @@ func (ms *memberSet) removeEntry(g, e *entry) {
 func (ms *memberSet) clear(g *entry) {
 	for _, s := range ms.slots {
 		if s.e != nil {
-			delete(s.e.memberOf, g)
+			s.e.memberOf.remove(g)
 		}
 	}
 	clear(ms.index)
@@ -142,6 +194,13 @@ func (s *Store) group(tenantName, id string) (*tenant, *entry, error) {
 // member's Type, bumps the group's Version and sets its Modified. It
 // returns [storage.ErrNotFound] when the group is absent.
 func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch storage.MemberChange) error {
+	var c storage.Resource
+	if ch.Group != nil {
+		var err error
+		if c, err = stored(ch.Group); err != nil {
+			return err
+		}
+	}
 	return s.tx(func() error {
 		tn, g, err := s.group(tenant, groupID)
 		if err != nil {
@@ -168,7 +227,6 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 				return err
 			}
 			tb.unindex(g)
-			c := clone(r)
 			c.Created, c.Version = g.res.Created, g.res.Version
 			g.res = c
 			tb.index(g)

@@ -98,7 +98,7 @@ type entry struct {
 	// members is a group's member set; nil for users.
 	members *memberSet
 	// memberOf holds the groups whose member set contains this entry.
-	memberOf map[*entry]struct{}
+	memberOf groupSet
 }
 
 // table holds the resources of one kind in one tenant.

@@ -81,7 +81,32 @@ func TestMemberSetMatchesModel(t *testing.T) {
 			got = append(got, m.Value)
 		}
 		require.Equal(t, want, got, "step %d", step)
-		_, linked := u.memberOf[g]
+		linked := slices.Contains(u.memberOf.list(), g)
 		require.Equal(t, slices.Contains(model, u), linked, "step %d: back link of %s", step, u.res.ID)
+	}
+}
+
+func TestGroupSetMatchesModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	groups := make([]*entry, 100)
+	for i := range groups {
+		groups[i] = &entry{}
+	}
+	var s groupSet
+	model := map[*entry]bool{}
+	for step := range 5000 {
+		g := groups[rng.IntN(len(groups))]
+		if rng.IntN(3) == 0 {
+			s.remove(g)
+			delete(model, g)
+		} else {
+			s.add(g)
+			model[g] = true
+		}
+		got := s.list()
+		require.Len(t, got, len(model), "step %d", step)
+		for _, x := range got {
+			require.True(t, model[x], "step %d", step)
+		}
 	}
 }

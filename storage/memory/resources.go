@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -13,11 +12,24 @@ import (
 	"github.com/scimkit/scimkit/storage"
 )
 
-// clone returns a copy of r that shares no slice with it.
-func clone(r *storage.Resource) storage.Resource {
+// stored returns the copy of r the store keeps: it shares no slice with r,
+// and its Data is packed (see compact.go). Callers pack before taking the
+// lock.
+func stored(r *storage.Resource) (storage.Resource, error) {
 	c := *r
 	c.Emails = slices.Clone(r.Emails)
-	c.Data = bytes.Clone(r.Data)
+	var err error
+	if c.Data, err = pack(r.Data); err != nil {
+		return c, fmt.Errorf("memory: %s %q: %w", r.Kind, r.ID, err)
+	}
+	return c, nil
+}
+
+// loaded returns a caller's copy of a stored resource.
+func loaded(r *storage.Resource) storage.Resource {
+	c := *r
+	c.Emails = slices.Clone(r.Emails)
+	c.Data = unpack(r.Data)
 	return c
 }
 
@@ -32,6 +44,10 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) er
 	if r == nil {
 		return errors.New("memory: nil resource")
 	}
+	c, err := stored(r)
+	if err != nil {
+		return err
+	}
 	return s.tx(func() error {
 		tb, err := s.table(tenant, r.Kind, true)
 		if err != nil {
@@ -43,7 +59,7 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) er
 		if tb.byName[foldName(r.Name)] != nil {
 			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
 		}
-		e := &entry{res: clone(r)}
+		e := &entry{res: c}
 		e.res.Version = 1
 		if r.Kind == storage.KindGroup {
 			e.members = new(memberSet)
@@ -67,7 +83,7 @@ func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id stri
 		if tb == nil || tb.byID[id] == nil {
 			return notFound(kind, id)
 		}
-		r = clone(&tb.byID[id].res)
+		r = loaded(&tb.byID[id].res)
 		return nil
 	})
 	if err != nil {
@@ -86,6 +102,10 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 	if r == nil {
 		return errors.New("memory: nil resource")
 	}
+	c, err := stored(r)
+	if err != nil {
+		return err
+	}
 	return s.tx(func() error {
 		tb, err := s.table(tenant, r.Kind, false)
 		if err != nil {
@@ -99,7 +119,6 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 			return err
 		}
 		tb.unindex(e)
-		c := clone(r)
 		c.Created = e.res.Created
 		c.Version = e.res.Version + 1
 		e.res = c
@@ -137,7 +156,7 @@ func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id s
 		if e == nil {
 			return notFound(kind, id)
 		}
-		for g := range e.memberOf {
+		for _, g := range e.memberOf.list() {
 			g.members.removeEntry(g, e)
 		}
 		if e.members != nil {
@@ -245,7 +264,7 @@ func (tb *table) lookup(l storage.Lookup) ([]*entry, error) {
 func match(f storage.Filter, e *entry) (bool, error) {
 	doc := map[string]any{}
 	if len(e.res.Data) > 0 {
-		if err := json.Unmarshal(e.res.Data, &doc); err != nil {
+		if err := json.Unmarshal(unpack(e.res.Data), &doc); err != nil {
 			return false, fmt.Errorf("memory: decode %s %q: %w", e.res.Kind, e.res.ID, err)
 		}
 	}
@@ -261,7 +280,7 @@ func copyOut(es []*entry) []storage.Resource {
 	}
 	out := make([]storage.Resource, len(es))
 	for i, e := range es {
-		out[i] = clone(&e.res)
+		out[i] = loaded(&e.res)
 	}
 	return out
 }
