@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/scimkit/scimkit/internal/schema"
 	"github.com/scimkit/scimkit/provisioning"
-
 	"github.com/scimkit/scimkit/storage"
 )
 
@@ -32,80 +31,6 @@ import (
 type ResourceHandler interface {
 	storage.Resources
 	storage.Members
-}
-
-// Error is a SCIM error response (RFC 7644 §3.12): an HTTP status, an
-// optional scimType keyword and a human-readable detail. Handlers in this
-// package answer every failure with one, as
-// application/scim+json with the "urn:ietf:params:scim:api:messages:2.0:Error"
-// schema and status as a string.
-//
-// Use the predeclared values with errors.Is; refine them with
-// [Error.WithDetail] and [Error.WithCause], which return copies.
-type Error struct {
-	Status   int
-	ScimType string
-	Detail   string
-	cause    error
-}
-
-// Predeclared errors: one for each scimType of RFC 7644 §3.12 Table 9, and
-// the statuses without one.
-var (
-	ErrInvalidFilter = &Error{Status: http.StatusBadRequest, ScimType: "invalidFilter", Detail: "the filter syntax is invalid or names an unknown attribute"}
-	ErrTooMany       = &Error{Status: http.StatusBadRequest, ScimType: "tooMany", Detail: "the request would return or change too many resources"}
-	ErrUniqueness    = &Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "a value is already in use"}
-	ErrMutability    = &Error{Status: http.StatusBadRequest, ScimType: "mutability", Detail: "the attribute cannot be changed"}
-	ErrInvalidSyntax = &Error{Status: http.StatusBadRequest, ScimType: "invalidSyntax", Detail: "the request body is not valid"}
-	ErrInvalidPath   = &Error{Status: http.StatusBadRequest, ScimType: "invalidPath", Detail: "the path attribute is invalid"}
-	ErrNoTarget      = &Error{Status: http.StatusBadRequest, ScimType: "noTarget", Detail: "the path did not yield a value to operate on"}
-	ErrInvalidValue  = &Error{Status: http.StatusBadRequest, ScimType: "invalidValue", Detail: "a required value is missing or a value is not compatible"}
-	ErrInvalidVers   = &Error{Status: http.StatusBadRequest, ScimType: "invalidVers", Detail: "the SCIM protocol version is not supported"}
-	ErrSensitive     = &Error{Status: http.StatusForbidden, ScimType: "sensitive", Detail: "the request cannot be completed as given"}
-
-	ErrUnauthorized       = &Error{Status: http.StatusUnauthorized, Detail: "authorization failure: the bearer token is missing or invalid"}
-	ErrNotFound           = &Error{Status: http.StatusNotFound, Detail: "resource not found"}
-	ErrMethodNotAllowed   = &Error{Status: http.StatusMethodNotAllowed, Detail: "method not allowed on this endpoint"}
-	ErrConflict           = &Error{Status: http.StatusConflict, Detail: "the resource changed concurrently; retry the request"}
-	ErrPreconditionFailed = &Error{Status: http.StatusPreconditionFailed, Detail: "the resource version does not match If-Match"}
-	ErrPayloadTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is too large"}
-	ErrNotImplemented     = &Error{Status: http.StatusNotImplemented, Detail: "not implemented"}
-	ErrUnavailable        = &Error{Status: http.StatusServiceUnavailable, Detail: "the service is temporarily unavailable; retry later"}
-	ErrInternal           = &Error{Status: http.StatusInternalServerError, Detail: "internal server error"}
-)
-
-// Error implements error.
-func (e *Error) Error() string {
-	s := fmt.Sprintf("scim: %d", e.Status)
-	if e.ScimType != "" {
-		s += " " + e.ScimType
-	}
-	return s + ": " + e.Detail
-}
-
-// Unwrap returns the cause given to WithCause.
-func (e *Error) Unwrap() error { return e.cause }
-
-// Is reports whether target is an *Error with the same status and scimType,
-// so errors.Is(err, ErrUniqueness) holds after WithDetail.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Status == e.Status && t.ScimType == e.ScimType
-}
-
-// WithDetail returns a copy of e with the given detail.
-func (e *Error) WithDetail(detail string) *Error {
-	c := *e
-	c.Detail = detail
-	return &c
-}
-
-// WithCause returns a copy of e wrapping cause. The cause is logged, never
-// sent to the client.
-func (e *Error) WithCause(cause error) *Error {
-	c := *e
-	c.cause = cause
-	return &c
 }
 
 // maxRetries bounds read-modify-write retries on concurrent changes by
@@ -126,11 +51,12 @@ func backoff(try int) {
 // resources. The storage version check still guards against other
 // instances.
 func (s *Server) lockResource(tenant, id string) (unlock func()) {
-	h := fnv.New32a()
-	h.Write([]byte(tenant))
-	h.Write([]byte{0})
-	h.Write([]byte(id))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	var h maphash.Hash
+	h.SetSeed(s.lockSeed)
+	h.WriteString(tenant)
+	h.WriteByte(0)
+	h.WriteString(id)
+	m := &s.locks[h.Sum64()%uint64(len(s.locks))]
 	m.Lock()
 	return m.Unlock
 }
@@ -221,9 +147,14 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, q *request, rt *sch
 	if err != nil {
 		return notFound(err, rt, r.PathValue("id"))
 	}
+	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
+}
+
+// projection reads the attributes and excludedAttributes parameters
+// (RFC 7644 §3.9).
+func projection(r *http.Request, rt *schema.ResourceType) *schema.Projection {
 	params := r.URL.Query()
-	proj := rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes"))
-	return s.respond(w, r, q, rt, res, http.StatusOK, proj)
+	return rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes"))
 }
 
 func notFound(err error, rt *schema.ResourceType, id string) error {
@@ -293,16 +224,18 @@ func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res 
 	b.str(res.ID)
 	b.WriteByte(',')
 	rt.WriteSchemas(&b.Buffer, res.Data)
-	if inner := bytes.TrimSpace(res.Data); len(inner) > 2 {
-		b.WriteByte(',')
-		b.Write(inner[1 : len(inner)-1])
+	if inner := bytes.TrimSpace(res.Data); len(inner) >= 2 {
+		if inner = bytes.TrimSpace(inner[1 : len(inner)-1]); len(inner) > 0 {
+			b.WriteByte(',')
+			b.Write(inner)
+		}
 	}
 	b.WriteString(`,"meta":{"resourceType":"`)
 	b.WriteString(string(rt.Kind))
 	b.WriteString(`","created":"`)
-	b.WriteString(res.Created.UTC().Format(time.RFC3339Nano))
+	b.time(res.Created)
 	b.WriteString(`","lastModified":"`)
-	b.WriteString(res.Modified.UTC().Format(time.RFC3339Nano))
+	b.time(res.Modified)
 	b.WriteString(`","location":`)
 	b.str(loc)
 	b.WriteString(`,"version":`)
@@ -392,8 +325,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 		}
 	}
 	s.emit(ctx, provisioning.Provisioned, q.tenant, res, active(doc))
-	params := r.URL.Query()
-	return s.respond(w, r, q, rt, res, http.StatusCreated, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
+	return s.respond(w, r, q, rt, res, http.StatusCreated, projection(r, rt))
 }
 
 // ifMatch checks an If-Match precondition (RFC 7644 §3.14).
@@ -486,8 +418,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 		return err
 	}
 	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
-	params := r.URL.Query()
-	return s.respond(w, r, q, rt, res, http.StatusOK, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
+	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
 }
 
 // patchRequest is the PatchOp message (RFC 7644 §3.5.2).
@@ -519,13 +450,12 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 		return err
 	}
 	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
-	params := r.URL.Query()
-	if rt.Kind == storage.KindGroup && params.Get("attributes") == "" {
+	if rt.Kind == storage.KindGroup && r.URL.Query().Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return s.respond(w, r, q, rt, res, http.StatusOK, rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes")))
+	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
 }
 
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {

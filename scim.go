@@ -7,12 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	escim "github.com/elimity-com/scim/schema"
 
@@ -25,13 +28,14 @@ import (
 // It is an http.Handler; mount it under the SCIM base path of the host's
 // mux. A Server is safe for concurrent use.
 type Server struct {
-	store  ResourceHandler
-	tokens TokenStore
-	cfg    config
-	users  *schema.ResourceType
-	groups *schema.ResourceType
-	mux    *http.ServeMux
-	locks  [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
+	store    ResourceHandler
+	tokens   TokenStore
+	cfg      config
+	users    *schema.ResourceType
+	groups   *schema.ResourceType
+	mux      *http.ServeMux
+	locks    [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
+	lockSeed maphash.Seed    // picks the stripe
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -186,11 +190,12 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		exts = append(exts, e.schema())
 	}
 	s := &Server{
-		store:  store,
-		tokens: tokens,
-		cfg:    cfg,
-		users:  schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
-		groups: schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
+		store:    store,
+		tokens:   tokens,
+		cfg:      cfg,
+		users:    schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
+		groups:   schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
+		lockSeed: maphash.MakeSeed(),
 	}
 	s.routes()
 	return s, nil
@@ -248,6 +253,10 @@ func (s *Server) routes() {
 	m.HandleFunc("/Bulk", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ErrNotImplemented.WithDetail("bulk operations are not supported (see /ServiceProviderConfig)"))
 	})
+	m.HandleFunc("/Me", func(w http.ResponseWriter, r *http.Request) {
+		// RFC 7644 §3.11: a provider without /Me answers 501.
+		s.writeError(w, r, ErrNotImplemented.WithDetail("the /Me endpoint is not supported: tokens belong to tenants, not users"))
+	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ErrNotFound.WithDetail("unknown endpoint "+r.URL.Path))
 	})
@@ -276,7 +285,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, 
 // Microsoft's validator sends "/users".
 var canonicalEndpoints = map[string]string{
 	"users": "Users", "groups": "Groups", "schemas": "Schemas", "resourcetypes": "ResourceTypes",
-	"serviceproviderconfig": "ServiceProviderConfig", "serviceproviderconfigs": "ServiceProviderConfig", "bulk": "Bulk",
+	"serviceproviderconfig": "ServiceProviderConfig", "serviceproviderconfigs": "ServiceProviderConfig", "bulk": "Bulk", "me": "Me",
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string) {
@@ -332,28 +341,95 @@ func (s *Server) baseURL(r *http.Request) string {
 		}
 		origin = scheme + "://" + r.Host
 	}
-	// The mount prefix is what a StripPrefix (or TenantHandler) removed.
-	full := r.RequestURI
-	if i := strings.IndexAny(full, "?#"); i >= 0 {
-		full = full[:i]
+	// The mount prefix is the part of the request path that StripPrefix
+	// (or TenantHandler) removed. Compare escaped forms: both keep them.
+	reqPath := r.RequestURI
+	if i := strings.IndexAny(reqPath, "?#"); i >= 0 {
+		reqPath = reqPath[:i]
 	}
-	if u, err := url.Parse(full); err == nil && u.Path != "" {
-		full = u.Path
-	}
-	prefix := strings.TrimSuffix(full, r.URL.Path)
-	if len(prefix) == len(full) && r.URL.Path != "" {
-		// Not a suffix (path was cleaned or rewritten); fall back to the
-		// longest prefix before the endpoint segment.
-		if i := strings.Index(strings.ToLower(full), "/"+strings.ToLower(firstSegment(r.URL.Path))); i >= 0 {
-			prefix = full[:i]
+	if !strings.HasPrefix(reqPath, "/") { // absolute-form request target
+		if u, err := url.Parse(reqPath); err == nil {
+			reqPath = u.EscapedPath()
 		}
+	}
+	prefix, ok := strings.CutSuffix(reqPath, r.URL.EscapedPath())
+	if !ok {
+		prefix = ""
 	}
 	return origin + strings.TrimSuffix(prefix, "/")
 }
 
-func firstSegment(p string) string {
-	seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	return seg
+// Error is a SCIM error response (RFC 7644 §3.12): an HTTP status, an
+// optional scimType keyword and a human-readable detail. Handlers in this
+// package answer every failure with one, as
+// application/scim+json with the "urn:ietf:params:scim:api:messages:2.0:Error"
+// schema and status as a string.
+//
+// Use the predeclared values with errors.Is; refine them with
+// [Error.WithDetail] and [Error.WithCause], which return copies.
+type Error struct {
+	Status   int
+	ScimType string
+	Detail   string
+	cause    error
+}
+
+// Predeclared errors: one for each scimType of RFC 7644 §3.12 Table 9, and
+// the statuses without one.
+var (
+	ErrInvalidFilter = &Error{Status: http.StatusBadRequest, ScimType: "invalidFilter", Detail: "the filter syntax is invalid or names an unknown attribute"}
+	ErrTooMany       = &Error{Status: http.StatusBadRequest, ScimType: "tooMany", Detail: "the request would return or change too many resources"}
+	ErrUniqueness    = &Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "a value is already in use"}
+	ErrMutability    = &Error{Status: http.StatusBadRequest, ScimType: "mutability", Detail: "the attribute cannot be changed"}
+	ErrInvalidSyntax = &Error{Status: http.StatusBadRequest, ScimType: "invalidSyntax", Detail: "the request body is not valid"}
+	ErrInvalidPath   = &Error{Status: http.StatusBadRequest, ScimType: "invalidPath", Detail: "the path attribute is invalid"}
+	ErrNoTarget      = &Error{Status: http.StatusBadRequest, ScimType: "noTarget", Detail: "the path did not yield a value to operate on"}
+	ErrInvalidValue  = &Error{Status: http.StatusBadRequest, ScimType: "invalidValue", Detail: "a required value is missing or a value is not compatible"}
+	ErrInvalidVers   = &Error{Status: http.StatusBadRequest, ScimType: "invalidVers", Detail: "the SCIM protocol version is not supported"}
+	ErrSensitive     = &Error{Status: http.StatusForbidden, ScimType: "sensitive", Detail: "the request cannot be completed as given"}
+
+	ErrUnauthorized       = &Error{Status: http.StatusUnauthorized, Detail: "authorization failure: the bearer token is missing or invalid"}
+	ErrNotFound           = &Error{Status: http.StatusNotFound, Detail: "resource not found"}
+	ErrMethodNotAllowed   = &Error{Status: http.StatusMethodNotAllowed, Detail: "method not allowed on this endpoint"}
+	ErrPreconditionFailed = &Error{Status: http.StatusPreconditionFailed, Detail: "the resource version does not match If-Match"}
+	ErrPayloadTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is too large"}
+	ErrNotImplemented     = &Error{Status: http.StatusNotImplemented, Detail: "not implemented"}
+	ErrUnavailable        = &Error{Status: http.StatusServiceUnavailable, Detail: "the service is temporarily unavailable; retry later"}
+	ErrInternal           = &Error{Status: http.StatusInternalServerError, Detail: "internal server error"}
+)
+
+// Error implements error.
+func (e *Error) Error() string {
+	s := fmt.Sprintf("scim: %d", e.Status)
+	if e.ScimType != "" {
+		s += " " + e.ScimType
+	}
+	return s + ": " + e.Detail
+}
+
+// Unwrap returns the cause given to WithCause.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Is reports whether target is an *Error with the same status and scimType,
+// so errors.Is(err, ErrUniqueness) holds after WithDetail.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Status == e.Status && t.ScimType == e.ScimType
+}
+
+// WithDetail returns a copy of e with the given detail.
+func (e *Error) WithDetail(detail string) *Error {
+	c := *e
+	c.Detail = detail
+	return &c
+}
+
+// WithCause returns a copy of e wrapping cause. The cause is logged, never
+// sent to the client.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.cause = cause
+	return &c
 }
 
 // writeError answers err as a SCIM error (RFC 7644 §3.12). Anything that
@@ -386,7 +462,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	w.WriteHeader(se.Status)
 	var b buf
 	b.WriteString(`{"schemas":["` + schema.ErrorURN + `"],"status":"`)
-	b.WriteString(fmt.Sprint(se.Status))
+	b.WriteString(strconv.Itoa(se.Status))
 	b.WriteString(`"`)
 	if se.ScimType != "" {
 		b.WriteString(`,"scimType":`)
@@ -413,7 +489,9 @@ func storeError(err error) error {
 	case errors.Is(err, storage.ErrInvalidMember):
 		return ErrInvalidValue.WithDetail("a member value names no User or Group of this tenant").WithCause(err)
 	case errors.Is(err, storage.ErrVersionMismatch):
-		return ErrConflict.WithCause(err)
+		// Retries ran out against writers on other instances: ask the
+		// client to come back (IdPs retry 503 with Retry-After).
+		return ErrUnavailable.WithDetail("the resource is being changed concurrently; retry later").WithCause(err)
 	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ErrUnavailable.WithCause(err)
 	}
@@ -425,10 +503,57 @@ const contentType = "application/scim+json"
 // buf builds JSON responses.
 type buf struct{ bytes.Buffer }
 
-// str writes s as a JSON string.
+// str writes s as a JSON string (RFC 8259 §7), escaping only what JSON
+// requires, as [schema.Marshal] does; invalid UTF-8 becomes U+FFFD.
 func (b *buf) str(s string) {
-	q, _ := schema.Marshal(s) // never fails for a string
-	b.Write(q)
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(s[start:i])
+			b.WriteString(`\ufffd`)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
+
+// time writes t as an xsd:dateTime in UTC (RFC 7643 §2.3.5).
+func (b *buf) time(t time.Time) {
+	var scratch [40]byte
+	b.Write(t.UTC().AppendFormat(scratch[:0], time.RFC3339Nano))
 }
 
 // serviceProviderConfig answers RFC 7643 §5.

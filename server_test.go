@@ -236,3 +236,32 @@ func TestGroupPatchIsAtomic(t *testing.T) {
 		})
 	}
 }
+
+// Escaped ids reach the handler decoded, on both mounts, and meta.location
+// keeps the mount prefix.
+func TestEscapedPathsOnBothMounts(t *testing.T) {
+	st := memory.New()
+	srv, err := scimkit.New(st, st)
+	require.NoError(t, err)
+	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+	mux := http.NewServeMux()
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", srv))
+	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))
+	tests := []struct {
+		name, path, want string
+		status           int
+	}{
+		{"escaped slash in an id, shared URL", "/scim/v2/Users/a%2Fb", `User \"a/b\" not found`, http.StatusNotFound},
+		{"escaped slash in an id, tenant URL", "/t/acme/scim/v2/Users/a%2Fb", `User \"a/b\" not found`, http.StatusNotFound},
+		{"escaped space, tenant URL", "/t/acme/scim/v2/Users/a%20b", `User \"a b\" not found`, http.StatusNotFound},
+		{"location under the tenant URL", "/t/acme/scim/v2/ServiceProviderConfig", `"location":"http://scim.test/t/acme/scim/v2/ServiceProviderConfig"`, http.StatusOK},
+		{"location under the shared URL", "/scim/v2/ServiceProviderConfig", `"location":"http://scim.test/scim/v2/ServiceProviderConfig"`, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := serve(t, mux, http.MethodGet, tc.path, "")
+			assert.Equal(t, tc.status, w.Code)
+			assert.Contains(t, w.Body.String(), tc.want)
+		})
+	}
+}

@@ -3,6 +3,7 @@ package scimkit
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -30,8 +31,9 @@ func (s *Server) TenantHandler(wildcard string) http.Handler {
 			s.writeError(w, r, ErrNotFound.WithDetail("unknown tenant"))
 			return
 		}
-		rest, ok := stripPattern(r.URL.Path, r.Pattern)
-		if !ok {
+		raw := stripPattern(r.URL.EscapedPath(), r.Pattern)
+		rest, err := url.PathUnescape(raw)
+		if err != nil {
 			s.writeError(w, r, ErrNotFound)
 			return
 		}
@@ -39,6 +41,9 @@ func (s *Server) TenantHandler(wildcard string) http.Handler {
 		*r2 = *r
 		u := *r.URL
 		u.Path, u.RawPath = rest, ""
+		if u.EscapedPath() != raw {
+			u.RawPath = raw
+		}
 		r2.URL = &u
 		s.serve(w, r2, tenant)
 	})
@@ -46,27 +51,25 @@ func (s *Server) TenantHandler(wildcard string) http.Handler {
 
 // stripPattern removes from path as many segments as the mux pattern has
 // before its trailing slash ("GET example.com/t/{tenant}/scim/v2/" has 4).
-func stripPattern(path, pattern string) (string, bool) {
+func stripPattern(path, pattern string) string {
 	if i := strings.IndexByte(pattern, ' '); i >= 0 {
 		pattern = pattern[i+1:]
 	}
 	if i := strings.IndexByte(pattern, '/'); i > 0 {
 		pattern = pattern[i:] // drop a host
 	}
-	n := strings.Count(strings.Trim(pattern, "/"), "/") + 1
-	if strings.Trim(pattern, "/") == "" {
-		n = 0
+	n := 0
+	if p := strings.Trim(pattern, "/"); p != "" {
+		n = strings.Count(p, "/") + 1
 	}
-	p := path
 	for ; n > 0; n-- {
-		p = strings.TrimPrefix(p, "/")
-		i := strings.IndexByte(p, '/')
+		i := strings.IndexByte(strings.TrimPrefix(path, "/"), '/')
 		if i < 0 {
-			return "/", true
+			return "/"
 		}
-		p = p[i:]
+		path = strings.TrimPrefix(path, "/")[i:]
 	}
-	return p, true
+	return path
 }
 
 // validTenant checks a tenant id: 1 to 128 bytes of letters, digits and

@@ -124,6 +124,10 @@ const (
 	LookupExternalID
 	LookupName  // case-insensitive
 	LookupEmail // case-insensitive
+	// LookupMember finds the Groups whose members include the id Value
+	// (`members[value eq "id"]`); backends answer it from the membership
+	// rows, never by reading every group's members.
+	LookupMember
 )
 
 // Lookup is an equality on an indexed field.

@@ -227,12 +227,15 @@ func indexed(c storage.Compare) *storage.Lookup {
 		return &storage.Lookup{Field: storage.LookupExternalID, Value: s}
 	case c.Path.Name == "emails" && (c.Path.Sub == "value" || c.Path.Sub == ""):
 		return &storage.Lookup{Field: storage.LookupEmail, Value: s}
+	case c.Path.Name == "members" && (c.Path.Sub == "value" || c.Path.Sub == ""):
+		return &storage.Lookup{Field: storage.LookupMember, Value: s}
 	}
 	return nil
 }
 
 func indexedValuePath(v storage.ValuePath) *storage.Lookup {
-	if v.Path.Schema != "" || v.Path.Name != "emails" {
+	field := map[string]storage.LookupField{"emails": storage.LookupEmail, "members": storage.LookupMember}[v.Path.Name]
+	if v.Path.Schema != "" || field == 0 {
 		return nil
 	}
 	var found *storage.Lookup
@@ -244,7 +247,7 @@ func indexedValuePath(v storage.ValuePath) *storage.Lookup {
 			walk(f.Right)
 		case storage.Compare:
 			if s, ok := f.Value.(string); ok && f.Op == storage.OpEq && f.Path.Sub == "value" {
-				found = &storage.Lookup{Field: storage.LookupEmail, Value: s}
+				found = &storage.Lookup{Field: field, Value: s}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -86,13 +87,25 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 		default:
 			return mo, errorf("invalidSyntax", "operation %d: unknown op %q", i, op.Op)
 		}
+		path := strings.TrimSpace(op.Path)
+		if rt.Kind == storage.KindGroup && strings.EqualFold(path, "members") && len(op.Value) > 0 {
+			// The hot path of group provisioning (batches of member
+			// ids): decode straight into members, not into maps.
+			ms, err := decodeMembers(op.Value)
+			if err != nil {
+				return mo, err
+			}
+			if err := memberOp(&mo, name, target{}, ms); err != nil {
+				return mo, err
+			}
+			continue
+		}
 		var v any
 		if len(op.Value) > 0 {
 			if err := json.Unmarshal(op.Value, &v); err != nil {
 				return mo, errorf("invalidSyntax", "operation %d: value is not valid JSON", i)
 			}
 		}
-		path := strings.TrimSpace(op.Path)
 		if path == "" {
 			if name == "remove" {
 				return mo, errorf("noTarget", "operation %d: remove needs a path", i)
@@ -108,7 +121,7 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 			}
 			continue
 		}
-		if name != "remove" && v == nil && name == "add" {
+		if name == "add" && v == nil {
 			return mo, errorf("invalidValue", "operation %d: add needs a value", i)
 		}
 		if err := rt.apply(doc, &mo, name, path, v, opt, false); err != nil {
@@ -488,9 +501,12 @@ func memberOp(mo *MemberOps, op string, t target, v any) error {
 		mo.remove(ids)
 		return nil
 	}
-	ms, err := members(v)
-	if err != nil {
-		return err
+	ms, ok := v.([]storage.Member)
+	if !ok {
+		var err error
+		if ms, err = members(v); err != nil {
+			return err
+		}
 	}
 	switch op {
 	case "add":
@@ -555,6 +571,40 @@ func members(v any) ([]storage.Member, error) {
 			}
 		}
 		out = append(out, storage.Member{Value: id, Display: display})
+	}
+	return out, nil
+}
+
+// memberJSON is one element of a members value.
+type memberJSON struct {
+	Value   string `json:"value"`
+	Display string `json:"display"`
+}
+
+// decodeMembers decodes a members value (a list of, or one, member
+// object) without building generic maps. It accepts what members does.
+func decodeMembers(raw json.RawMessage) ([]storage.Member, error) {
+	raw = bytes.TrimSpace(raw)
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	var list []memberJSON
+	var err error
+	if len(raw) > 0 && raw[0] == '{' {
+		list = make([]memberJSON, 1)
+		err = json.Unmarshal(raw, &list[0])
+	} else {
+		err = json.Unmarshal(raw, &list)
+	}
+	if err != nil {
+		return nil, errorf("invalidValue", "members must be a list of objects with a string value (the member's id)")
+	}
+	out := make([]storage.Member, len(list))
+	for i, m := range list {
+		if m.Value == "" {
+			return nil, errorf("invalidValue", "each member needs a string value (the member's id)")
+		}
+		out[i] = storage.Member{Value: m.Value, Display: m.Display}
 	}
 	return out, nil
 }

@@ -106,6 +106,13 @@ func NewResourceType(kind storage.Kind, endpoint string, core escim.Schema, exts
 	if kind == storage.KindGroup {
 		rt.NameAttr = "displayName"
 	}
+	// members.value holds ids, which are case-exact (RFC 7643 §3.1), so
+	// `members[value eq "id"]` is an exact index lookup.
+	if m := rt.Core.Attr("members"); m != nil {
+		if v := m.SubAttr("value"); v != nil {
+			v.CaseExact = true
+		}
+	}
 	return rt
 }
 

@@ -109,6 +109,14 @@ func TestParseFilter(t *testing.T) {
 	}
 }
 
+func TestGroupMemberLookup(t *testing.T) {
+	for _, f := range []string{`members[value eq "u1"]`, `members.value eq "u1"`, `members eq "u1"`, `displayName sw "E" and members[value eq "u1"]`} {
+		_, l, err := groups(t).ParseFilter(f)
+		require.NoError(t, err, f)
+		assert.Equal(t, &storage.Lookup{Field: storage.LookupMember, Value: "u1"}, l, f)
+	}
+}
+
 func TestGroupFilterLookup(t *testing.T) {
 	f, l, err := groups(t).ParseFilter(`displayName eq "Eng"`)
 	require.NoError(t, err)
@@ -420,5 +428,33 @@ func FuzzApplyPatch(f *testing.F) {
 			t.Fatal(err)
 		}
 		_, _ = rt.ApplyPatch(doc, ops, Options{}) // must not panic
+	})
+}
+
+func TestApplyPatchMembersErrors(t *testing.T) {
+	tests := []struct{ name, ops string }{
+		{"member value is a number", `[{"op":"add","path":"members","value":[{"value":5}]}]`},
+		{"member without value", `[{"op":"add","path":"members","value":[{"display":"x"}]}]`},
+		{"members is a string", `[{"op":"add","path":"members","value":"u1"}]`},
+		{"display is a number", `[{"op":"replace","path":"members","value":[{"value":"u1","display":7}]}]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := groups(t).Normalize(decode(t, `{"displayName":"Eng"}`), Options{})
+			require.NoError(t, err)
+			var ops []PatchOp
+			require.NoError(t, json.Unmarshal([]byte(tc.ops), &ops))
+			_, err = groups(t).ApplyPatch(doc, ops, Options{})
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, "invalidValue", e.ScimType)
+		})
+	}
+	t.Run("a single member object is accepted", func(t *testing.T) {
+		var ops []PatchOp
+		require.NoError(t, json.Unmarshal([]byte(`[{"op":"add","path":"members","value":{"value":"u1"}}]`), &ops))
+		mo, err := groups(t).ApplyPatch(map[string]any{"displayName": "Eng"}, ops, Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []storage.Member{{Value: "u1"}}, mo.Change.Add)
 	})
 }

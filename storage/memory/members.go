@@ -156,7 +156,7 @@ func (ms *memberSet) list() []storage.Member {
 	out := make([]storage.Member, 0, ms.live)
 	for _, s := range ms.slots {
 		if s.e != nil {
-			out = append(out, storage.Member{Value: s.e.res.ID, Type: s.e.res.Kind, Display: s.display})
+			out = append(out, storage.Member{Value: s.e.res.ID, Type: s.e.res.Kind(), Display: s.display})
 		}
 	}
 	return out
@@ -168,7 +168,7 @@ func (ms *memberSet) doc() []any {
 	out := make([]any, 0, ms.live)
 	for _, s := range ms.slots {
 		if s.e != nil {
-			m := map[string]any{"value": s.e.res.ID, "type": string(s.e.res.Kind)}
+			m := map[string]any{"value": s.e.res.ID, "type": string(s.e.res.Kind())}
 			if s.display != "" {
 				m["display"] = s.display
 			}
@@ -194,7 +194,7 @@ func (s *Store) group(tenantName, id string) (*tenant, *entry, error) {
 // member's Type, bumps the group's Version and sets its Modified. It
 // returns [storage.ErrNotFound] when the group is absent.
 func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch storage.MemberChange) error {
-	var c storage.Resource
+	var c record
 	if ch.Group != nil {
 		var err error
 		if c, err = stored(ch.Group); err != nil {
@@ -227,7 +227,7 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 				return err
 			}
 			tb.unindex(g)
-			c.Created, c.Version = g.res.Created, g.res.Version
+			c.created, c.Version = g.res.created, g.res.Version
 			g.res = c
 			tb.index(g)
 		}
@@ -241,7 +241,7 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 			g.members.add(g, add[i], m.Display)
 		}
 		g.res.Version++
-		g.res.Modified = ch.Modified
+		g.res.modified = stamp(ch.Modified)
 		if ch.Group != nil {
 			ch.Group.Version = g.res.Version
 		}

@@ -91,8 +91,8 @@ func (tn *tenant) resolve(id string) *entry {
 
 // entry is one stored resource.
 type entry struct {
-	// res is the stored copy; its slices are never shared with callers.
-	res storage.Resource
+	// res is the stored record.
+	res record
 	// pos is the entry's index in its table's order.
 	pos int
 	// members is a group's member set; nil for users.
@@ -116,8 +116,8 @@ func newTable(kind storage.Kind) *table {
 		kind:    kind,
 		byID:    make(map[string]*entry),
 		byName:  make(map[string]*entry),
-		byExt:   make(multiIndex),
-		byEmail: make(multiIndex),
+		byExt:   newMultiIndex(),
+		byEmail: newMultiIndex(),
 	}
 }
 
@@ -160,56 +160,56 @@ func (tb *table) unindex(e *entry) {
 	}
 }
 
-// multiIndex maps a key to the set of entries having it. Most keys name
-// one entry, which costs no set.
-type multiIndex map[string]bucket
+// multiIndex maps a key to the entries that have it. Keys are nearly
+// always unique (externalId, email), so the common case costs one map slot
+// of a string and a pointer; a key shared by several entries moves to many.
+type multiIndex struct {
+	one  map[string]*entry
+	many map[string]map[*entry]struct{}
+}
 
-type bucket struct {
-	one  *entry              // the only entry, when many is nil
-	many map[*entry]struct{} // two or more entries
+func newMultiIndex() multiIndex {
+	return multiIndex{one: make(map[string]*entry), many: make(map[string]map[*entry]struct{})}
 }
 
 func (m multiIndex) add(key string, e *entry) {
-	b, ok := m[key]
-	switch {
-	case !ok:
-		m[key] = bucket{one: e}
-	case b.many != nil:
-		b.many[e] = struct{}{}
-	case b.one != e:
-		m[key] = bucket{many: map[*entry]struct{}{b.one: {}, e: {}}}
+	if set, ok := m.many[key]; ok {
+		set[e] = struct{}{}
+		return
 	}
+	if o, ok := m.one[key]; ok && o != e {
+		delete(m.one, key)
+		m.many[key] = map[*entry]struct{}{o: {}, e: {}}
+		return
+	}
+	m.one[key] = e
 }
 
 func (m multiIndex) remove(key string, e *entry) {
-	b, ok := m[key]
-	switch {
-	case !ok:
-	case b.many == nil:
-		if b.one == e {
-			delete(m, key)
-		}
-	default:
-		delete(b.many, e)
-		if len(b.many) == 1 {
-			for x := range b.many {
-				m[key] = bucket{one: x}
-			}
+	if m.one[key] == e {
+		delete(m.one, key)
+		return
+	}
+	set, ok := m.many[key]
+	if !ok {
+		return
+	}
+	delete(set, e)
+	if len(set) == 1 {
+		delete(m.many, key)
+		for x := range set {
+			m.one[key] = x
 		}
 	}
 }
 
 // get appends the entries having key to dst.
 func (m multiIndex) get(dst []*entry, key string) []*entry {
-	b, ok := m[key]
-	switch {
-	case !ok:
-	case b.many == nil:
-		dst = append(dst, b.one)
-	default:
-		for e := range b.many {
-			dst = append(dst, e)
-		}
+	if e, ok := m.one[key]; ok {
+		return append(dst, e)
+	}
+	for e := range m.many[key] {
+		dst = append(dst, e)
 	}
 	return dst
 }

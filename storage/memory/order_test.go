@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/scimkit/scimkit/storage"
 )
 
 // TestOrderMatchesModel drives order with random pushes and removes,
@@ -47,10 +45,10 @@ func TestOrderMatchesModel(t *testing.T) {
 // removes and checks the order and the members' back links.
 func TestMemberSetMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	g := &entry{res: storage.Resource{Kind: storage.KindGroup, ID: "g"}}
+	g := &entry{res: record{group: true, ID: "g"}}
 	var users []*entry
 	for i := range 400 {
-		users = append(users, &entry{res: storage.Resource{Kind: storage.KindUser, ID: string(rune('a'+i%26)) + string(rune('A'+i/26))}})
+		users = append(users, &entry{res: record{ID: string(rune('a'+i%26)) + string(rune('A'+i/26))}})
 	}
 	ms := new(memberSet)
 	var model []*entry

@@ -6,30 +6,86 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scimkit/scimkit/storage"
 )
 
-// stored returns the copy of r the store keeps: it shares no slice with r,
-// and its Data is packed (see compact.go). Callers pack before taking the
-// lock.
-func stored(r *storage.Resource) (storage.Resource, error) {
-	c := *r
-	c.Emails = slices.Clone(r.Emails)
+// record is how the store keeps a resource: like [storage.Resource], but
+// with packed Data (see compact.go), times as Unix nanoseconds and the kind
+// as a flag, which takes a fifth less memory per entry. Its slices are never
+// shared with callers.
+type record struct {
+	ID, ExternalID, Name string
+	Emails               []string
+	Data                 []byte
+	Version              int64
+	created, modified    int64
+	group                bool
+}
+
+// Kind returns the record's kind.
+func (r *record) Kind() storage.Kind {
+	if r.group {
+		return storage.KindGroup
+	}
+	return storage.KindUser
+}
+
+// zeroTime stands for the zero time.Time, whose UnixNano is undefined.
+const zeroTime = math.MinInt64
+
+func stamp(t time.Time) int64 {
+	if t.IsZero() {
+		return zeroTime
+	}
+	return t.UnixNano()
+}
+
+func unstamp(n int64) time.Time {
+	if n == zeroTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// stored returns the record the store keeps for r. Callers build it before
+// taking the lock: packing is the costly part.
+func stored(r *storage.Resource) (record, error) {
+	c := record{
+		ID: r.ID, ExternalID: r.ExternalID, Name: r.Name,
+		Emails:  slices.Clone(r.Emails),
+		Version: r.Version, created: stamp(r.Created), modified: stamp(r.Modified),
+		group: r.Kind == storage.KindGroup,
+	}
+	for i, m := range c.Emails {
+		if m == c.Name {
+			c.Emails[i] = c.Name // share one string: the email is often the userName
+		}
+	}
 	var err error
-	if c.Data, err = pack(r.Data); err != nil {
+	if c.Data, err = pack(r.Data, r.Name, r.ExternalID); err != nil {
 		return c, fmt.Errorf("memory: %s %q: %w", r.Kind, r.ID, err)
 	}
 	return c, nil
 }
 
-// loaded returns a caller's copy of a stored resource.
-func loaded(r *storage.Resource) storage.Resource {
-	c := *r
+// view returns r as a Resource without Data, for [storage.Match].
+func (r *record) view() storage.Resource {
+	return storage.Resource{
+		Kind: r.Kind(), ID: r.ID, ExternalID: r.ExternalID, Name: r.Name, Emails: r.Emails,
+		Version: r.Version, Created: unstamp(r.created), Modified: unstamp(r.modified),
+	}
+}
+
+// loaded returns a caller's copy of a stored record.
+func loaded(r *record) storage.Resource {
+	c := r.view()
 	c.Emails = slices.Clone(r.Emails)
-	c.Data = unpack(r.Data)
+	c.Data = unpack(r.Data, r.Name, r.ExternalID)
 	return c
 }
 
@@ -119,7 +175,7 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 			return err
 		}
 		tb.unindex(e)
-		c.Created = e.res.Created
+		c.created = e.res.created
 		c.Version = e.res.Version + 1
 		e.res = c
 		tb.index(e)
@@ -189,11 +245,14 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 			return nil
 		}
 		var cands []*entry
-		if q.Lookup != nil {
+		switch {
+		case q.Lookup != nil && q.Lookup.Field == storage.LookupMember:
+			cands = s.tenants[tenant].groupsOf(q.Lookup.Value, tb)
+		case q.Lookup != nil:
 			if cands, err = tb.lookup(*q.Lookup); err != nil {
 				return err
 			}
-		} else {
+		default:
 			cands = tb.order.entries
 		}
 		// Count every match; keep those on the page.
@@ -237,6 +296,24 @@ func membersOf(q storage.Query, page []*entry) map[string][]storage.Member {
 	return out
 }
 
+// groupsOf returns the groups of tb that have a member with the given id,
+// in creation order, from the members' back links.
+func (tn *tenant) groupsOf(id string, tb *table) []*entry {
+	var out []*entry
+	for _, e := range []*entry{tn.users.byID[id], tn.groups.byID[id]} {
+		if e == nil {
+			continue
+		}
+		for _, g := range e.memberOf.list() {
+			if tb.byID[g.res.ID] == g && !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *entry) int { return cmp.Compare(a.pos, b.pos) })
+	return out
+}
+
 // lookup returns the entries the index of l names, in creation order.
 func (tb *table) lookup(l storage.Lookup) ([]*entry, error) {
 	var out []*entry
@@ -264,14 +341,15 @@ func (tb *table) lookup(l storage.Lookup) ([]*entry, error) {
 func match(f storage.Filter, e *entry) (bool, error) {
 	doc := map[string]any{}
 	if len(e.res.Data) > 0 {
-		if err := json.Unmarshal(unpack(e.res.Data), &doc); err != nil {
-			return false, fmt.Errorf("memory: decode %s %q: %w", e.res.Kind, e.res.ID, err)
+		if err := json.Unmarshal(unpack(e.res.Data, e.res.Name, e.res.ExternalID), &doc); err != nil {
+			return false, fmt.Errorf("memory: decode %s %q: %w", e.res.Kind(), e.res.ID, err)
 		}
 	}
 	if e.members != nil && storage.Uses(f, "members") {
 		doc["members"] = e.members.doc()
 	}
-	return storage.Match(f, &e.res, doc), nil
+	v := e.res.view()
+	return storage.Match(f, &v, doc), nil
 }
 
 func copyOut(es []*entry) []storage.Resource {

@@ -439,3 +439,38 @@ func testChangeMembersWithGroup(t *testing.T, newStore newStoreFunc) {
 		})
 	}
 }
+
+func testLookupMember(t *testing.T, newStore newStoreFunc) {
+	staff := storage.Compare{Path: storage.AttrPath{Name: "displayName", Type: storage.TypeString}, Op: storage.OpEq, Value: "staff"}
+	cases := []struct {
+		name   string
+		tenant string
+		member string
+		filter storage.Filter
+		want   []string
+	}{
+		{name: "groups of a member, in creation order", tenant: tenantA, member: "ann", want: []string{"g1", "g2"}},
+		{name: "a member of one group", tenant: tenantA, member: "ben", want: []string{"g1"}},
+		{name: "a user in no group", tenant: tenantA, member: "cat", want: nil},
+		{name: "a group as member", tenant: tenantA, member: "g2", want: []string{"g1"}},
+		{name: "an unknown id", tenant: tenantA, member: "nobody", want: nil},
+		{name: "the residual filter still applies", tenant: tenantA, member: "ann", filter: staff, want: []string{"g2"}},
+		{name: "another tenant sees nothing", tenant: tenantB, member: "ann", want: nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStore(t)
+			seedMembers(t, s)
+			mustChange(t, s, tenantA, "g1", add("ann", "ben", "g2"))
+			mustChange(t, s, tenantA, "g2", add("ann"))
+			p := mustList(t, s, tc.tenant, storage.Query{Kind: storage.KindGroup, Count: -1, Filter: tc.filter,
+				Lookup: &storage.Lookup{Field: storage.LookupMember, Value: tc.member}})
+			if tc.want == nil {
+				tc.want = []string{}
+			}
+			assert.Equal(t, tc.want, ids(p.Resources))
+			assert.Equal(t, len(tc.want), p.Total)
+		})
+	}
+}

@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Members", func(t *testing.T) { testMembers(t, newStore) })
 	t.Run("ListWithMembers", func(t *testing.T) { testListWithMembers(t, newStore) })
 	t.Run("ChangeMembersWithGroup", func(t *testing.T) { testChangeMembersWithGroup(t, newStore) })
+	t.Run("LookupMember", func(t *testing.T) { testLookupMember(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, newStore) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
