@@ -231,7 +231,6 @@ type reqKey struct{}
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	for _, rt := range []*schema.ResourceType{s.users, s.groups} {
-		rt := rt
 		ep := rt.Endpoint
 		m.HandleFunc("GET "+ep, s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.list(w, r, q, rt) }))
 		m.HandleFunc("POST "+ep, s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.create(w, r, q, rt) }))
@@ -280,12 +279,23 @@ func (s *Server) wrap(h func(http.ResponseWriter, *http.Request, *request) error
 // ServeHTTP serves SCIM with the tenant named by the bearer token.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, "") }
 
-// canonicalEndpoints maps lower-case first path segments to their
-// canonical spelling: routes are matched case-insensitively, as
-// Microsoft's validator sends "/users".
-var canonicalEndpoints = map[string]string{
-	"users": "Users", "groups": "Groups", "schemas": "Schemas", "resourcetypes": "ResourceTypes",
-	"serviceproviderconfig": "ServiceProviderConfig", "serviceproviderconfigs": "ServiceProviderConfig", "bulk": "Bulk", "me": "Me",
+// canonicalPath returns an escaped request path with its endpoint segment
+// in canonical case and without trailing slashes: routes are matched
+// case-insensitively, as Microsoft's validator sends "/users" and
+// "/Users/?filter=".
+func canonicalPath(p string) string {
+	p = strings.TrimRight(p, "/")
+	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	for _, c := range [...]string{"Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me"} {
+		if strings.EqualFold(seg, c) || strings.EqualFold(seg, "ServiceProviderConfigs") && c == "ServiceProviderConfig" {
+			seg = c
+			break
+		}
+	}
+	if rest != "" {
+		return "/" + seg + "/" + rest
+	}
+	return "/" + seg
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string) {
@@ -304,22 +314,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 		return
 	}
 	q := &request{tenant: tenant, base: s.baseURL(r)}
-	// Normalise the path: canonical endpoint case, no trailing slash.
-	p := strings.TrimRight(r.URL.Path, "/")
-	if p == "" {
-		p = "/"
-	}
-	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	if c, ok := canonicalEndpoints[strings.ToLower(seg)]; ok {
-		p = "/" + c
-		if rest != "" {
-			p += "/" + rest
-		}
-	}
 	r2 := r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
-	if p != r.URL.Path {
+	if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
+		// Work on the escaped form, so an id holding "%2F" stays one
+		// segment.
 		u := *r.URL
-		u.Path, u.RawPath = p, ""
+		u.RawPath = canonicalPath(esc)
+		u.Path, _ = url.PathUnescape(u.RawPath) // valid: it came from EscapedPath
 		r2.URL = &u
 	}
 	if r.Body != nil {

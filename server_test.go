@@ -254,6 +254,7 @@ func TestEscapedPathsOnBothMounts(t *testing.T) {
 		{"escaped slash in an id, shared URL", "/scim/v2/Users/a%2Fb", `User \"a/b\" not found`, http.StatusNotFound},
 		{"escaped slash in an id, tenant URL", "/t/acme/scim/v2/Users/a%2Fb", `User \"a/b\" not found`, http.StatusNotFound},
 		{"escaped space, tenant URL", "/t/acme/scim/v2/Users/a%20b", `User \"a b\" not found`, http.StatusNotFound},
+		{"escaped slash in an id on a lower-case route", "/scim/v2/users/a%2Fb/", `User \"a/b\" not found`, http.StatusNotFound},
 		{"location under the tenant URL", "/t/acme/scim/v2/ServiceProviderConfig", `"location":"http://scim.test/t/acme/scim/v2/ServiceProviderConfig"`, http.StatusOK},
 		{"location under the shared URL", "/scim/v2/ServiceProviderConfig", `"location":"http://scim.test/scim/v2/ServiceProviderConfig"`, http.StatusOK},
 	}

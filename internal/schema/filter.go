@@ -120,7 +120,9 @@ func (rt *ResourceType) compare(e filter.AttributeExpression, sc *scope) (storag
 		if !ok {
 			return nil, errorf("invalidFilter", "unknown attribute %q", key)
 		}
-		if attr.Returned == "never" {
+		if attr.Returned == "never" || attr == schemasAttr || attr == metaAttr && (sub == nil || sub.Name == "location" || sub.Name == "version") {
+			// Secrets, and what is derived at render time rather than
+			// stored, cannot be filtered.
 			return nil, errorf("invalidFilter", "attribute %q cannot be filtered", key)
 		}
 		if attr.IsComplex() && sub == nil && attr.SubAttr("value") == nil {

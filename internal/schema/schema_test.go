@@ -88,6 +88,9 @@ func TestParseFilter(t *testing.T) {
 		{name: "boolean compared with a string", filter: `active eq "yes"`, err: "invalidFilter"},
 		{name: "co on a boolean", filter: `active co true`, err: "invalidFilter"},
 		{name: "password cannot be filtered", filter: `password eq "x"`, err: "invalidFilter"},
+		{name: "schemas cannot be filtered", filter: `schemas eq "urn:ietf:params:scim:schemas:core:2.0:User"`, err: "invalidFilter"},
+		{name: "meta.location cannot be filtered", filter: `meta.location co "x"`, err: "invalidFilter"},
+		{name: "meta.resourceType can be filtered", filter: `meta.resourceType eq "User"`},
 		{name: "unknown URN", filter: `urn:x:y:attr eq "x"`, err: "invalidFilter"},
 	}
 	for _, tc := range tests {
