@@ -4,42 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/scimkit/scimkit"
-	"github.com/scimkit/scimkit/storage/memory"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
-// newGoldenServer has a fixed clock and sequential ids, so responses are
-// byte-stable.
-func newGoldenServer(t *testing.T) http.Handler {
-	t.Helper()
-	st := memory.New()
-	n := 0
-	srv, err := scimkit.New(st, st,
-		scimkit.WithClock(func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }),
-		scimkit.WithIDGenerator(func() string { n++; return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }),
-		scimkit.WithUserExtension(scimkit.StringExtension("urn:ietf:params:scim:schemas:extension:Druva:2.0:User", "userPrincipalName", "city", "country", "department")),
-	)
-	require.NoError(t, err)
-	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
-	return srv
-}
-
 // TestGolden pins every response shape that goes on the wire
 // (STYLE.md §8). Run with -update to rewrite the files, then read the diff.
 func TestGolden(t *testing.T) {
-	srv := newGoldenServer(t)
+	srv, _ := newTestServer(t) // fixed clock and sequential ids: byte-stable responses
 	const user = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
 "externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef","userName":"Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1","active":true,
 "emails":[{"primary":true,"type":"work","value":"Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"}],

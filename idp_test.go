@@ -49,15 +49,15 @@ var fixedNow = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
 // newTestServer builds the server every replay runs against: memory
 // store, pinned clock, counter ids and Druva's custom extension.
-func newTestServer(t *testing.T) (*scimkit.Server, *memory.Store) {
+func newTestServer(t *testing.T, opts ...scimkit.Option) (*scimkit.Server, *memory.Store) {
 	t.Helper()
 	store := memory.New()
 	var n atomic.Int64
-	srv, err := scimkit.New(store, store,
+	srv, err := scimkit.New(store, store, append([]scimkit.Option{
 		scimkit.WithClock(func() time.Time { return fixedNow }),
 		scimkit.WithIDGenerator(func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) }),
 		scimkit.WithUserExtension(scimkit.StringExtension(druvaURN, "userPrincipalName", "city", "country", "department")),
-	)
+	}, opts...)...)
 	require.NoError(t, err)
 	require.NoError(t, scimkit.SetToken(context.Background(), store, "acme", acmeToken))
 	return srv, store

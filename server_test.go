@@ -40,7 +40,7 @@ func (f *faultyStore) List(ctx context.Context, tenant string, q storage.Query) 
 func serve(t *testing.T, srv http.Handler, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, "http://scim.test"+path, strings.NewReader(body))
-	r.Header.Set("Authorization", "Bearer test-token-1")
+	r.Header.Set("Authorization", "Bearer "+acmeToken)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -86,7 +86,7 @@ func TestStorageFailuresBecomeSCIMErrors(t *testing.T) {
 			var mu sync.Mutex
 			srv, err := scimkit.New(st, mem, scimkit.WithLogger(newTestLogger(&logs, &mu)))
 			require.NoError(t, err)
-			require.NoError(t, scimkit.SetToken(t.Context(), mem, "acme", "test-token-1"))
+			require.NoError(t, scimkit.SetToken(t.Context(), mem, "acme", acmeToken))
 			w := serve(t, srv, http.MethodGet, "/Users", "")
 			assert.Equal(t, tc.wantStatus, w.Code)
 			assert.Equal(t, "application/scim+json", w.Header().Get("Content-Type"))
@@ -96,23 +96,20 @@ func TestStorageFailuresBecomeSCIMErrors(t *testing.T) {
 			assert.Equal(t, tc.retry, w.Header().Get("Retry-After") != "")
 			mu.Lock()
 			assert.Contains(t, logs.String(), "scim:", "the cause is logged")
-			assert.NotContains(t, logs.String(), "test-token-1", "the token is never logged")
+			assert.NotContains(t, logs.String(), acmeToken, "the token is never logged")
 			mu.Unlock()
 		})
 	}
 }
 
 func TestLifecycleHook(t *testing.T) {
-	st := memory.New()
 	var mu sync.Mutex
 	var events []provisioning.Event
-	srv, err := scimkit.New(st, st, scimkit.WithHook(func(_ context.Context, e provisioning.Event) {
+	srv, _ := newTestServer(t, scimkit.WithHook(func(_ context.Context, e provisioning.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, e)
 	}))
-	require.NoError(t, err)
-	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
 
 	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob","active":true}`)
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
@@ -144,10 +141,7 @@ func TestLifecycleHook(t *testing.T) {
 }
 
 func TestIfMatch(t *testing.T) {
-	st := memory.New()
-	srv, err := scimkit.New(st, st)
-	require.NoError(t, err)
-	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+	srv, _ := newTestServer(t)
 	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`)
 	require.Equal(t, http.StatusCreated, w.Code)
 	id, tag := idOf(t, w.Body.String()), w.Header().Get("ETag")
@@ -169,10 +163,7 @@ func TestIfMatch(t *testing.T) {
 }
 
 func TestConcurrentPatchesLoseNothing(t *testing.T) {
-	st := memory.New()
-	srv, err := scimkit.New(st, st)
-	require.NoError(t, err)
-	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+	srv, _ := newTestServer(t)
 	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`)
 	require.Equal(t, http.StatusCreated, w.Code)
 	id := idOf(t, w.Body.String())
@@ -218,10 +209,7 @@ func TestGroupPatchIsAtomic(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st := memory.New()
-			srv, err := scimkit.New(st, st)
-			require.NoError(t, err)
-			require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+			srv, _ := newTestServer(t)
 			uid := idOf(t, serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`).Body.String())
 			require.Equal(t, http.StatusCreated, serve(t, srv, http.MethodPost, "/Groups", `{"displayName":"other"}`).Code)
 			w := serve(t, srv, http.MethodPost, "/Groups", `{"displayName":"Eng"}`)
@@ -240,10 +228,7 @@ func TestGroupPatchIsAtomic(t *testing.T) {
 // Escaped ids reach the handler decoded, on both mounts, and meta.location
 // keeps the mount prefix.
 func TestEscapedPathsOnBothMounts(t *testing.T) {
-	st := memory.New()
-	srv, err := scimkit.New(st, st)
-	require.NoError(t, err)
-	require.NoError(t, scimkit.SetToken(t.Context(), st, "acme", "test-token-1"))
+	srv, _ := newTestServer(t)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", srv))
 	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))
