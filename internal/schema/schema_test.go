@@ -97,9 +97,7 @@ func TestParseFilter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, l, err := rt.ParseFilter(tc.filter)
 			if tc.err != "" {
-				var e *Error
-				require.ErrorAs(t, err, &e)
-				assert.Equal(t, tc.err, e.ScimType)
+				requireScimType(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
@@ -174,9 +172,7 @@ func TestNormalize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := rt.Normalize(decode(t, tc.in), Options{})
 			if tc.err != "" {
-				var e *Error
-				require.ErrorAs(t, err, &e)
-				assert.Equal(t, tc.err, e.ScimType)
+				requireScimType(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
@@ -192,9 +188,7 @@ func TestNormalize(t *testing.T) {
 	}
 	t.Run("strict booleans reject strings", func(t *testing.T) {
 		_, err := rt.Normalize(decode(t, `{"userName":"a","active":"True"}`), Options{StrictBooleans: true})
-		var e *Error
-		require.ErrorAs(t, err, &e)
-		assert.Equal(t, "invalidValue", e.ScimType)
+		requireScimType(t, err, "invalidValue")
 	})
 }
 
@@ -297,9 +291,7 @@ func TestApplyPatch(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(tc.ops), &ops))
 			_, err = rt.ApplyPatch(doc, ops, Options{})
 			if tc.err != "" {
-				var e *Error
-				require.ErrorAs(t, err, &e)
-				assert.Equal(t, tc.err, e.ScimType, e.Detail)
+				requireScimType(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
@@ -448,9 +440,7 @@ func TestApplyPatchMembersErrors(t *testing.T) {
 			var ops []PatchOp
 			require.NoError(t, json.Unmarshal([]byte(tc.ops), &ops))
 			_, err = groups(t).ApplyPatch(doc, ops, Options{})
-			var e *Error
-			require.ErrorAs(t, err, &e)
-			assert.Equal(t, "invalidValue", e.ScimType)
+			requireScimType(t, err, "invalidValue")
 		})
 	}
 	t.Run("a single member object is accepted", func(t *testing.T) {
@@ -460,4 +450,12 @@ func TestApplyPatchMembersErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []storage.Member{{Value: "u1"}}, mo.Change.Add)
 	})
+}
+
+// requireScimType checks that err is a schema error with the scimType.
+func requireScimType(t *testing.T, err error, scimType string) {
+	t.Helper()
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, scimType, e.ScimType, e.Detail)
 }

@@ -55,6 +55,9 @@ func unstamp(n int64) time.Time {
 // stored returns the record the store keeps for r. Callers build it before
 // taking the lock: packing is the costly part.
 func stored(r *storage.Resource) (record, error) {
+	if r == nil {
+		return record{}, errors.New("memory: nil resource")
+	}
 	c := record{
 		ID: r.ID, ExternalID: r.ExternalID, Name: r.Name,
 		Emails:  slices.Clone(r.Emails),
@@ -97,9 +100,6 @@ func notFound(kind storage.Kind, id string) error {
 // returns [storage.ErrConflict] when the tenant has a resource of r.Kind
 // with r.ID or, case-insensitively, r.Name (RFC 7643 §2.1).
 func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) error {
-	if r == nil {
-		return errors.New("memory: nil resource")
-	}
 	c, err := stored(r)
 	if err != nil {
 		return err
@@ -155,9 +155,6 @@ func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id stri
 // [storage.ErrConflict] (r.Name taken by another resource), in that order
 // of precedence, and changes nothing then.
 func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) error {
-	if r == nil {
-		return errors.New("memory: nil resource")
-	}
 	c, err := stored(r)
 	if err != nil {
 		return err
