@@ -1,0 +1,371 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scimkit/storage"
+)
+
+// Store is a [storage.Store] on a SQL database. It is safe for concurrent
+// use.
+type Store struct {
+	db *sql.DB
+	d  Dialect
+	// maxRetries bounds the retries of a transaction the database
+	// aborted (serialization failure, deadlock, busy).
+	maxRetries int
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New migrates db to the current schema and returns a Store on it.
+func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
+	s := &Store{db: db, d: d, maxRetries: 20}
+	if err := s.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DB returns the database handle.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// write runs f in a write transaction, retrying the whole transaction when
+// the database aborted it for a reason that retrying cures. Errors are
+// mapped with the dialect's Classify.
+func (s *Store) write(ctx context.Context, f func(tx Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.tryWrite(ctx, f)
+		if err == nil {
+			return nil
+		}
+		mapped, retry := s.classify(err)
+		if !retry || attempt >= s.maxRetries || ctx.Err() != nil {
+			if retry {
+				return fmt.Errorf("%s: gave up after %d retries: %w: %w", s.d.Name(), attempt, storage.ErrUnavailable, err)
+			}
+			return mapped
+		}
+		// Jittered backoff, growing to about 50ms.
+		d := time.Duration(1+min(attempt, 6)) * time.Duration(1+rand.IntN(8)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+func (s *Store) tryWrite(ctx context.Context, f func(tx Tx) error) (err error) {
+	tx, err := s.d.Begin(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// classify maps err once: storage sentinels and context errors pass
+// through, driver errors go to the dialect.
+func (s *Store) classify(err error) (error, bool) {
+	for _, e := range []error{storage.ErrNotFound, storage.ErrConflict, storage.ErrVersionMismatch,
+		storage.ErrInvalidMember, storage.ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return err, false
+		}
+	}
+	return s.d.Classify(err)
+}
+
+// read maps the error of a read.
+func (s *Store) read(err error) error {
+	if err == nil {
+		return nil
+	}
+	mapped, retry := s.classify(err)
+	if retry {
+		return fmt.Errorf("%s: %w: %w", s.d.Name(), storage.ErrUnavailable, err)
+	}
+	return mapped
+}
+
+func (s *Store) notFound(kind storage.Kind, id string) error {
+	return fmt.Errorf("%s: %s %q: %w", s.d.Name(), kind, id, storage.ErrNotFound)
+}
+
+// row is a resource's stored form.
+type row struct {
+	name, nameFold, externalID, emails string
+	data, fold                         []byte
+	emailFolds                         []string
+}
+
+func toRow(r *storage.Resource) (row, error) {
+	w := row{name: r.Name, nameFold: strings.ToLower(r.Name), externalID: r.ExternalID, data: r.Data}
+	if len(r.Emails) > 0 {
+		b, err := json.Marshal(r.Emails)
+		if err != nil {
+			return row{}, err
+		}
+		w.emails = string(b)
+		seen := make(map[string]bool, len(r.Emails))
+		for _, e := range r.Emails {
+			if f := strings.ToLower(e); !seen[f] {
+				seen[f] = true
+				w.emailFolds = append(w.emailFolds, f)
+			}
+		}
+	}
+	var err error
+	if w.fold, err = foldDocument(r.Data); err != nil {
+		return row{}, fmt.Errorf("sqlstore: %s %q: document: %w", r.Kind, r.ID, err)
+	}
+	return w, nil
+}
+
+// foldDocument returns doc with every string value (not key) lower-cased
+// as strings.ToLower does, the form case-insensitive filters query.
+func foldDocument(doc []byte) ([]byte, error) {
+	if len(doc) == 0 {
+		return []byte("{}"), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(foldValue(v)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func foldValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return strings.ToLower(v)
+	case []any:
+		for i := range v {
+			v[i] = foldValue(v[i])
+		}
+	case map[string]any:
+		for k, x := range v {
+			v[k] = foldValue(x)
+		}
+	}
+	return v
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// Create stores r (RFC 7644 §3.3). A taken id or name gives ErrConflict.
+func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) error {
+	w, err := toRow(r)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(tx Tx) error {
+		var rid int64
+		err := tx.QueryRowContext(ctx, s.d.Rebind(`INSERT INTO scimkit_resources
+			(tenant, kind, id, name, name_fold, external_id, emails, version, created, modified, data, fold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING rid`),
+			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails,
+			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold)).Scan(&rid)
+		if err != nil {
+			return err
+		}
+		return s.insertEmails(ctx, tx, tenant, rid, w.emailFolds)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: create %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
+	}
+	r.Version = 1
+	return nil
+}
+
+func (s *Store) insertEmails(ctx context.Context, tx Tx, tenant string, rid int64, folds []string) error {
+	if len(folds) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO scimkit_emails (rid, tenant, email_fold) VALUES ")
+	args := make([]any, 0, 3*len(folds))
+	for i, f := range folds {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, rid, tenant, f)
+	}
+	_, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...)
+	return err
+}
+
+const resourceColumns = "r.rid, r.id, r.external_id, r.name, r.emails, r.version, r.created, r.modified, r.data"
+
+// scanResource reads the columns of resourceColumns.
+func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64, *storage.Resource, error) {
+	var (
+		rid               int64
+		r                 = &storage.Resource{Kind: kind}
+		emails            string
+		created, modified int64
+	)
+	if err := sc.Scan(&rid, &r.ID, &r.ExternalID, &r.Name, &emails, &r.Version, &created, &modified, &r.Data); err != nil {
+		return 0, nil, err
+	}
+	if emails != "" {
+		if err := json.Unmarshal([]byte(emails), &r.Emails); err != nil {
+			return 0, nil, fmt.Errorf("sqlstore: %s %q: emails column: %w", kind, r.ID, err)
+		}
+	}
+	r.Created, r.Modified = fromMicros(created), fromMicros(modified)
+	return rid, r, nil
+}
+
+// Get returns the resource or ErrNotFound.
+func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
+	_, r, err := scanResource(s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT `+resourceColumns+`
+		FROM scimkit_resources r WHERE r.tenant = ? AND r.kind = ? AND r.id = ?`), tenant, string(kind), id), kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.notFound(kind, id)
+	}
+	if err != nil {
+		return nil, s.read(err)
+	}
+	return r, nil
+}
+
+// Replace stores r over the stored resource if r.Version is the stored
+// version (RFC 7644 §3.5.1, §3.14), inside one transaction.
+func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource) error {
+	w, err := toRow(r)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(tx Tx) error {
+		rid, err := s.update(ctx, tx, tenant, r, w, r.Modified)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM scimkit_emails WHERE rid = ?`), rid); err != nil {
+			return err
+		}
+		return s.insertEmails(ctx, tx, tenant, rid, w.emailFolds)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: replace %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
+	}
+	r.Version++
+	return nil
+}
+
+// update writes r's attributes over the row with r's kind and id when its
+// version is r.Version, and returns the row id. It tells ErrNotFound from
+// ErrVersionMismatch.
+func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Resource, w row, modified time.Time) (int64, error) {
+	var rid int64
+	err := tx.QueryRowContext(ctx, s.d.Rebind(`UPDATE scimkit_resources SET
+		name = ?, name_fold = ?, external_id = ?, emails = ?, version = version + 1, modified = ?, data = ?, fold = ?
+		WHERE tenant = ? AND kind = ? AND id = ? AND version = ? RETURNING rid`),
+		w.name, w.nameFold, w.externalID, w.emails, micros(modified), string(w.data), string(w.fold),
+		tenant, string(r.Kind), r.ID, r.Version).Scan(&rid)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return rid, err
+	}
+	var version int64
+	err = tx.QueryRowContext(ctx, s.d.Rebind(`SELECT version FROM scimkit_resources
+		WHERE tenant = ? AND kind = ? AND id = ?`), tenant, string(r.Kind), r.ID).Scan(&version)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, s.notFound(r.Kind, r.ID)
+	case err != nil:
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: %s %q has version %d, not %d: %w", s.d.Name(), r.Kind, r.ID, version, r.Version, storage.ErrVersionMismatch)
+}
+
+// Delete removes the resource, its emails, its members and every
+// membership naming it.
+func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string) error {
+	return s.write(ctx, func(tx Tx) error {
+		var rid int64
+		err := tx.QueryRowContext(ctx, s.d.Rebind(`SELECT rid FROM scimkit_resources
+			WHERE tenant = ? AND kind = ? AND id = ?`+s.d.ForUpdate()), tenant, string(kind), id).Scan(&rid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.notFound(kind, id)
+		}
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM scimkit_members WHERE member_rid = ?`,
+			`DELETE FROM scimkit_members WHERE group_rid = ?`,
+			`DELETE FROM scimkit_emails WHERE rid = ?`,
+			`DELETE FROM scimkit_resources WHERE rid = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, s.d.Rebind(q), rid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetTokenHash stores hash as the tenant's only token hash.
+func (s *Store) SetTokenHash(ctx context.Context, tenant string, hash []byte) error {
+	return s.write(ctx, func(tx Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO scimkit_tokens (tenant, hash) VALUES (?, ?)
+			ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash`), tenant, hash)
+		return err
+	})
+}
+
+// TokenHash returns the tenant's token hash or ErrNotFound.
+func (s *Store) TokenHash(ctx context.Context, tenant string) ([]byte, error) {
+	var h []byte
+	err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT hash FROM scimkit_tokens WHERE tenant = ?`), tenant).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: token of tenant %q: %w", s.d.Name(), tenant, storage.ErrNotFound)
+	}
+	return h, s.read(err)
+}
+
+// TenantByTokenHash returns the tenant owning hash or ErrNotFound.
+func (s *Store) TenantByTokenHash(ctx context.Context, hash []byte) (string, error) {
+	var t string
+	err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT tenant FROM scimkit_tokens WHERE hash = ?`), hash).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%s: token: %w", s.d.Name(), storage.ErrNotFound)
+	}
+	return t, s.read(err)
+}
+
+// DeleteTokenHash removes the tenant's token; absent is not an error.
+func (s *Store) DeleteTokenHash(ctx context.Context, tenant string) error {
+	return s.write(ctx, func(tx Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM scimkit_tokens WHERE tenant = ?`), tenant)
+		return err
+	})
+}

@@ -1,0 +1,98 @@
+// Package postgres is a [storage.Store] on PostgreSQL through pgx v5, for a
+// product that runs several instances behind a load balancer on one
+// database.
+//
+// The host opens the pool (it picks the DSN, pool size and TLS) and passes
+// it to [New]; the store never closes it. Writes are transactions that
+// lock what they change: a Replace checks the version in its UPDATE, a
+// member change locks its group's row, so concurrent writers from any
+// number of instances lose nothing. Transactions the server aborts
+// (serialization failure, deadlock) are retried; a lost connection
+// becomes [storage.ErrUnavailable], which the scimkit server answers with
+// 503 and Retry-After.
+//
+// Filters are translated to SQL over jsonb; lookups by userName,
+// externalId, displayName and email, and member lookups, use indexes;
+// pages come from the database in creation order. The schema is created
+// and upgraded by New from embedded, numbered migrations under an
+// advisory lock, so instances starting at once are safe.
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage"
+)
+
+// Store is a [storage.Store] on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New migrates the database behind pool to the current schema and returns
+// a Store on it. The tables are created in the first schema of the pool's
+// search_path. The host keeps ownership of pool.
+func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	s, err := sqlstore.New(ctx, db, dialect{})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &Store{Store: s}, nil
+}
+
+// Close releases the store's handle on the pool; the pool stays open.
+func (s *Store) Close() error { return s.DB().Close() }
+
+// migrations are the schema steps, oldest first (see sqlstore.Migrate).
+// Released steps are never edited.
+var migrations = []string{
+	// 1: resources, emails, members, tokens.
+	`CREATE TABLE scimkit_resources (
+		rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		tenant text COLLATE "C" NOT NULL,
+		kind text COLLATE "C" NOT NULL,
+		id text COLLATE "C" NOT NULL,
+		name text NOT NULL,
+		name_fold text COLLATE "C" NOT NULL,
+		external_id text COLLATE "C" NOT NULL DEFAULT '',
+		emails text NOT NULL DEFAULT '',
+		version bigint NOT NULL,
+		created bigint NOT NULL,
+		modified bigint NOT NULL,
+		data text NOT NULL,
+		fold text NOT NULL
+	);
+	CREATE UNIQUE INDEX scimkit_resources_id ON scimkit_resources (tenant, kind, id);
+	CREATE UNIQUE INDEX scimkit_resources_name ON scimkit_resources (tenant, kind, name_fold);
+	CREATE INDEX scimkit_resources_external_id ON scimkit_resources (tenant, kind, external_id);
+	CREATE INDEX scimkit_resources_order ON scimkit_resources (tenant, kind, rid);
+	CREATE TABLE scimkit_emails (
+		rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+		tenant text COLLATE "C" NOT NULL,
+		email_fold text COLLATE "C" NOT NULL,
+		PRIMARY KEY (rid, email_fold)
+	);
+	CREATE INDEX scimkit_emails_value ON scimkit_emails (tenant, email_fold);
+	CREATE TABLE scimkit_members (
+		pos bigint GENERATED ALWAYS AS IDENTITY,
+		group_rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+		member_rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+		display text NOT NULL DEFAULT '',
+		display_fold text NOT NULL DEFAULT '',
+		PRIMARY KEY (group_rid, member_rid)
+	);
+	CREATE INDEX scimkit_members_order ON scimkit_members (group_rid, pos);
+	CREATE INDEX scimkit_members_member ON scimkit_members (member_rid);
+	CREATE TABLE scimkit_tokens (
+		tenant text COLLATE "C" PRIMARY KEY,
+		hash bytea NOT NULL UNIQUE
+	)`,
+}

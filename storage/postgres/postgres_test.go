@@ -1,0 +1,69 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/postgres"
+	"github.com/scimkit/scimkit/storage/storagetest"
+)
+
+// dsnEnv names the database the tests use. ./test.sh sets it to a
+// throwaway cluster when PostgreSQL is installed.
+const dsnEnv = "SCIMKIT_POSTGRES_DSN"
+
+// newPool returns a pool whose search_path is a new, empty schema that is
+// dropped after the test, so parallel tests never see each other's rows.
+func newPool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	dsn := os.Getenv(dsnEnv)
+	if dsn == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://user@127.0.0.1:5432/db?sslmode=disable), "+
+			"or run ./test.sh, which starts a throwaway server when the postgresql package is installed", dsnEnv)
+	}
+	ctx := context.Background()
+	admin, err := pgxpool.New(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	schema := "t_" + hex.EncodeToString(randomBytes(t, 6))
+	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		require.NoError(t, err)
+	})
+	cfg, err := pgxpool.ParseConfig(dsn)
+	require.NoError(t, err)
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return b
+}
+
+func open(t testing.TB) *postgres.Store {
+	t.Helper()
+	s, err := postgres.New(context.Background(), newPool(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
+}

@@ -1,0 +1,202 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	msqlite "modernc.org/sqlite"
+
+	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage"
+)
+
+// SQLite result codes (https://sqlite.org/rescode.html).
+const (
+	codeBusy       = 5
+	codeLocked     = 6
+	codeReadOnly   = 8
+	codeIOErr      = 10
+	codeFull       = 13
+	codeCantOpen   = 14
+	codeConstraint = 19
+	// Extended constraint codes.
+	codeConstraintForeignKey = 787
+	codeConstraintPrimaryKey = 1555
+	codeConstraintUnique     = 2067
+)
+
+// dialect is SQLite's [sqlstore.Dialect]. Its mutex is the one writer:
+// writes in this process queue on it rather than on SQLite's busy lock.
+type dialect struct {
+	mu sync.Mutex // held from Begin until Commit or Rollback
+}
+
+func (*dialect) Name() string { return "sqlite" }
+
+func (*dialect) Migrations() []string { return migrations }
+
+// Begin takes the process's write lock, then the database's with BEGIN
+// IMMEDIATE, so a transaction never fails half-way for want of it.
+func (d *dialect) Begin(ctx context.Context, db *sql.DB) (sqlstore.Tx, error) {
+	d.mu.Lock()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		d.mu.Unlock()
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		_ = conn.Close()
+		d.mu.Unlock()
+		return nil, err
+	}
+	return &tx{Conn: conn, unlock: d.mu.Unlock}, nil
+}
+
+// tx is a transaction begun with BEGIN IMMEDIATE on one connection.
+type tx struct {
+	*sql.Conn
+	unlock func()
+	done   bool
+}
+
+func (t *tx) end(stmt string) error {
+	if t.done {
+		return sql.ErrTxDone
+	}
+	t.done = true
+	// A commit must not be cut short by a cancelled request.
+	_, err := t.ExecContext(context.Background(), stmt)
+	if err != nil && stmt == "COMMIT" {
+		_, _ = t.ExecContext(context.Background(), "ROLLBACK")
+	}
+	_ = t.Conn.Close()
+	t.unlock()
+	return err
+}
+
+func (t *tx) Commit() error   { return t.end("COMMIT") }
+func (t *tx) Rollback() error { return t.end("ROLLBACK") }
+
+// LockMigrations is a no-op: BEGIN IMMEDIATE already excludes every other
+// writer, in this process and in others.
+func (*dialect) LockMigrations(context.Context, sqlstore.Tx) error { return nil }
+
+func (*dialect) Rebind(q string) string { return q }
+
+// Classify is the one place where SQLite errors become storage errors.
+func (*dialect) Classify(err error) (error, bool) {
+	code := 0
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		code = se.Code()
+	} else {
+		// Another driver: SQLite's own messages are stable.
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "UNIQUE constraint failed"):
+			code = codeConstraintUnique
+		case strings.Contains(msg, "database is locked"):
+			code = codeBusy
+		}
+	}
+	switch {
+	case code == codeConstraintUnique || code == codeConstraintPrimaryKey:
+		return fmt.Errorf("sqlite: %w: %w", storage.ErrConflict, err), false
+	case code == codeConstraintForeignKey:
+		return fmt.Errorf("sqlite: %w: %w", storage.ErrInvalidMember, err), false
+	case code&0xff == codeBusy || code&0xff == codeLocked:
+		return err, true
+	case code&0xff == codeReadOnly || code&0xff == codeIOErr || code&0xff == codeFull || code&0xff == codeCantOpen,
+		errors.Is(err, sql.ErrConnDone), err.Error() == "sql: database is closed":
+		return fmt.Errorf("sqlite: %w: %w", storage.ErrUnavailable, err), false
+	case code&0xff == codeConstraint:
+		return fmt.Errorf("sqlite: %w", err), false
+	}
+	return err, false
+}
+
+func (*dialect) ForUpdate() string { return "" }
+func (*dialect) Collate() string   { return "" }
+func (*dialect) RowJSON() string   { return "" }
+func (*dialect) True() string      { return "1" }
+func (*dialect) False() string     { return "0" }
+
+// loc is a JSON path into the row's documents: a quoted literal, or an
+// expression built on an element's fullkey.
+type loc struct{ path string }
+
+func quoteKey(k string) string {
+	// Keys are canonical schema names and URNs: no quotes in them.
+	return `"` + strings.NewReplacer(`"`, ``, `'`, ``).Replace(k) + `"`
+}
+
+func (*dialect) Root(keys ...string) sqlstore.Loc {
+	p := "$"
+	for _, k := range keys {
+		p += "." + quoteKey(k)
+	}
+	return loc{"'" + p + "'"}
+}
+
+func (*dialect) Child(l sqlstore.Loc, key string) sqlstore.Loc {
+	p := l.(loc).path
+	if strings.HasPrefix(p, "'") {
+		return loc{strings.TrimSuffix(p, "'") + "." + quoteKey(key) + "'"}
+	}
+	return loc{"(" + p + " || '." + quoteKey(key) + "')"}
+}
+
+func (*dialect) Elements(l sqlstore.Loc, alias string) (string, sqlstore.Loc) {
+	return "json_each(r.data, " + l.(loc).path + ") AS " + alias, loc{alias + ".fullkey"}
+}
+
+func typ(l sqlstore.Loc) string { return "json_type(r.data, " + l.(loc).path + ")" }
+
+func (*dialect) IsString(l sqlstore.Loc) string { return "(COALESCE(" + typ(l) + ", '') = 'text')" }
+func (*dialect) IsNumber(l sqlstore.Loc) string {
+	return "(COALESCE(" + typ(l) + ", '') IN ('integer', 'real'))"
+}
+func (*dialect) IsTrue(l sqlstore.Loc) string  { return "(COALESCE(" + typ(l) + ", '') = 'true')" }
+func (*dialect) IsFalse(l sqlstore.Loc) string { return "(COALESCE(" + typ(l) + ", '') = 'false')" }
+func (*dialect) IsNull(l sqlstore.Loc) string  { return "(COALESCE(" + typ(l) + ", 'null') = 'null')" }
+
+func (*dialect) Present(l sqlstore.Loc) string {
+	p := l.(loc).path
+	return "(CASE COALESCE(" + typ(l) + ", 'null')" +
+		" WHEN 'null' THEN 0" +
+		" WHEN 'text' THEN json_extract(r.data, " + p + ") <> ''" +
+		" WHEN 'array' THEN json_array_length(r.data, " + p + ") > 0" +
+		" WHEN 'object' THEN json_extract(r.data, " + p + ") <> '{}'" +
+		" ELSE 1 END)"
+}
+
+func (*dialect) Text(l sqlstore.Loc, fold bool) string {
+	doc := "r.data"
+	if fold {
+		doc = "r.fold"
+	}
+	return "json_extract(" + doc + ", " + l.(loc).path + ")"
+}
+
+func (d *dialect) Number(l sqlstore.Loc) string {
+	return "(CASE WHEN " + d.IsNumber(l) + " THEN json_extract(r.data, " + l.(loc).path + ") END)"
+}
+
+func (*dialect) Contains(s string) string { return "(instr(" + s + ", ?) > 0)" }
+func (*dialect) HasPrefix(s string, n int) string {
+	return fmt.Sprintf("(substr(%s, 1, %d) = ?)", s, n)
+}
+func (*dialect) HasSuffix(s string, n int) string {
+	return fmt.Sprintf("(substr(%s, -%d) = ?)", s, n)
+}
+
+func (*dialect) JSONRows(alias string) string { return "json_each(?) AS " + alias }
+func (*dialect) Col(alias string, i int) string {
+	return fmt.Sprintf("json_extract(%s.value, '$[%d]')", alias, i)
+}
+func (d *dialect) ColInt(alias string, i int) string { return d.Col(alias, i) }
+func (*dialect) Ord(alias string) string             { return alias + ".key" }

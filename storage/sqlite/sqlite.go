@@ -1,0 +1,136 @@
+// Package sqlite is a [storage.Store] on SQLite, through the pure-Go driver
+// modernc.org/sqlite (no cgo): the embedded default for a product that runs
+// as one process with a file next to it.
+//
+// The database runs in WAL mode, so reads never wait for the writer. Writes
+// go one at a time: the store queues them in-process and takes SQLite's
+// write lock up front (BEGIN IMMEDIATE), and a busy database (another
+// process writing) is waited for and retried, never reported as an error.
+// Filters are translated to SQL over SQLite's JSON functions; lookups by
+// userName, externalId, displayName and email, and member lookups, use
+// indexes; pages come from the database in creation order.
+//
+// The schema is created and upgraded by [New] and [Open] from embedded,
+// numbered migrations; running them again, or from two processes at once,
+// is safe.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver for Open
+
+	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage"
+)
+
+// Store is a [storage.Store] on SQLite. It is safe for concurrent use.
+type Store struct {
+	*sqlstore.Store
+	// owned is set when Open opened the database, which Close closes.
+	owned bool
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the SQLite database file at path with
+// the settings the store wants: WAL journal, a 10s busy timeout, NORMAL
+// synchronous (durable across process crashes; with WAL, a power loss
+// can lose only the last transactions), foreign keys on. The store owns
+// the handle; Close closes it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: give a file path (an in-memory database is per connection)", path)
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	s, err := New(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns a Store on a database the host opened with the
+// modernc.org/sqlite driver. It switches the database to WAL mode and
+// migrates the schema. The host keeps ownership of db; set
+// _pragma=busy_timeout(ms) in its DSN when other processes write to the
+// same file.
+func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return nil, fmt.Errorf("sqlite: set WAL mode: %w", err)
+	}
+	s, err := sqlstore.New(ctx, db, &dialect{})
+	if err != nil {
+		return nil, err
+	}
+	return &Store{Store: s}, nil
+}
+
+// Close closes the database if Open opened it; a handle the host passed
+// to New is left to the host.
+func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.DB().Close()
+}
+
+// migrations are the schema steps, oldest first (see sqlstore.Migrate).
+// Released steps are never edited.
+var migrations = []string{
+	// 1: resources, emails, members, tokens.
+	`CREATE TABLE scimkit_resources (
+		rid INTEGER PRIMARY KEY,
+		tenant TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		name TEXT NOT NULL,
+		name_fold TEXT NOT NULL,
+		external_id TEXT NOT NULL DEFAULT '',
+		emails TEXT NOT NULL DEFAULT '',
+		version INTEGER NOT NULL,
+		created INTEGER NOT NULL,
+		modified INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		fold TEXT NOT NULL
+	);
+	CREATE UNIQUE INDEX scimkit_resources_id ON scimkit_resources (tenant, kind, id);
+	CREATE UNIQUE INDEX scimkit_resources_name ON scimkit_resources (tenant, kind, name_fold);
+	CREATE INDEX scimkit_resources_external_id ON scimkit_resources (tenant, kind, external_id);
+	CREATE INDEX scimkit_resources_order ON scimkit_resources (tenant, kind);
+	CREATE TABLE scimkit_emails (
+		rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+		tenant TEXT NOT NULL,
+		email_fold TEXT NOT NULL,
+		PRIMARY KEY (rid, email_fold)
+	) WITHOUT ROWID;
+	CREATE INDEX scimkit_emails_value ON scimkit_emails (tenant, email_fold);
+	CREATE TABLE scimkit_members (
+		pos INTEGER PRIMARY KEY,
+		group_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+		member_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+		display TEXT NOT NULL DEFAULT '',
+		display_fold TEXT NOT NULL DEFAULT ''
+	);
+	CREATE UNIQUE INDEX scimkit_members_pair ON scimkit_members (group_rid, member_rid);
+	CREATE INDEX scimkit_members_order ON scimkit_members (group_rid, pos);
+	CREATE INDEX scimkit_members_member ON scimkit_members (member_rid);
+	CREATE TABLE scimkit_tokens (
+		tenant TEXT PRIMARY KEY,
+		hash BLOB NOT NULL UNIQUE
+	)`,
+}

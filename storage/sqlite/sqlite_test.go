@@ -1,0 +1,26 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlite"
+	"github.com/scimkit/scimkit/storage/storagetest"
+)
+
+// open returns a store on a new database file in a temporary directory.
+func open(t testing.TB) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
+}
