@@ -70,6 +70,8 @@ type Dialect interface {
 	// current row, made by Root, Child or Elements.
 	Root(keys ...string) Loc
 	Child(l Loc, key string) Loc
+	// ValueOf is l's "value" sub-attribute when l is an object, else l.
+	ValueOf(l Loc) Loc
 	// Elements returns a FROM item iterating the elements of the array at
 	// l (none when l is not an array) under alias, and the element's Loc.
 	Elements(l Loc, alias string) (from string, elem Loc)

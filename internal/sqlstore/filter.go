@@ -101,25 +101,22 @@ func (b *builder) compare(f storage.Compare) cond {
 		keys = []string{p.Schema, p.Name}
 	}
 	root := b.d.Root(keys...)
-	if !p.MultiValued {
-		l := root
+	// A complex value without a sub-attribute compares through its
+	// "value" (RFC 7644 §3.4.2.2); the path carries value's type then.
+	at := func(l Loc) Loc {
 		switch {
 		case p.Sub != "":
-			l = b.d.Child(root, p.Sub)
-		case p.Type == storage.TypeComplex && f.Op != storage.OpPresent:
-			l = b.d.Child(root, "value")
+			return b.d.Child(l, p.Sub)
+		case f.Op != storage.OpPresent:
+			return b.d.ValueOf(l)
 		}
-		return b.leaf(l, f)
+		return l
+	}
+	if !p.MultiValued {
+		return b.leaf(at(root), f)
 	}
 	from, e := b.d.Elements(root, b.newAlias())
-	x := e
-	switch {
-	case p.Sub != "":
-		x = b.d.Child(e, p.Sub)
-	case p.Type == storage.TypeComplex && f.Op != storage.OpPresent:
-		x = b.d.Child(e, "value")
-	}
-	c := b.leaf(x, f)
+	c := b.leaf(at(e), f)
 	any := cond{"EXISTS (SELECT 1 FROM " + from + " WHERE " + c.sql + ")", c.exact}
 	if !emptyMatches(f) {
 		return any

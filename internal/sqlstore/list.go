@@ -30,7 +30,7 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 		return s.listChecked(ctx, tenant, q, where, b.args, start)
 	}
 	var p storage.Page
-	if err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT count(*) FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where), b.args...).Scan(&p.Total); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.sql(`SELECT count(*) FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where), b.args...).Scan(&p.Total); err != nil {
 		return storage.Page{}, s.read(err)
 	}
 	if q.Count == 0 || p.Total < start {
@@ -42,7 +42,7 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 	}
 	query := `SELECT ` + resourceColumns + ` FROM scimkit_resources r` + s.d.RowJSON() + ` WHERE ` + where + ` ORDER BY r.rid LIMIT ? OFFSET ?`
 	args := append(b.args, limit, start-1)
-	rows, err := s.db.QueryContext(ctx, s.d.Rebind(query), args...)
+	rows, err := s.db.QueryContext(ctx, s.sql(query), args...)
 	if err != nil {
 		return storage.Page{}, s.read(err)
 	}
@@ -106,7 +106,7 @@ func (b *builder) lookup(tenant string, l *storage.Lookup) string {
 // keeping those [storage.Match] accepts. It reads candidates row by row
 // and keeps only the page.
 func (s *Store) listChecked(ctx context.Context, tenant string, q storage.Query, where string, args []any, start int) (storage.Page, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT `+resourceColumns+` FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where+` ORDER BY r.rid`), args...)
+	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT `+resourceColumns+` FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where+` ORDER BY r.rid`), args...)
 	if err != nil {
 		return storage.Page{}, s.read(err)
 	}

@@ -39,7 +39,7 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 	var version int64
 	err = s.write(ctx, func(tx Tx) error {
 		var rid int64
-		err := tx.QueryRowContext(ctx, s.d.Rebind(`SELECT rid, version FROM scimkit_resources
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT rid, version FROM scimkit_resources
 			WHERE tenant = ? AND kind = 'Group' AND id = ?`+s.d.ForUpdate()), tenant, groupID).Scan(&rid, &version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.notFound(storage.KindGroup, groupID)
@@ -49,7 +49,7 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		}
 		if add != "" {
 			var missing string
-			err := tx.QueryRowContext(ctx, s.d.Rebind(`SELECT `+s.d.Col("j", 0)+` FROM `+s.d.JSONRows("j")+`
+			err := tx.QueryRowContext(ctx, s.sql(`SELECT `+s.d.Col("j", 0)+` FROM `+s.d.JSONRows("j")+`
 				WHERE NOT EXISTS (SELECT 1 FROM scimkit_resources x WHERE x.tenant = ? AND x.id = `+s.d.Col("j", 0)+`)
 				LIMIT 1`), add, tenant).Scan(&missing)
 			if err == nil {
@@ -63,24 +63,24 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 			if _, err := s.update(ctx, tx, tenant, g, w, ch.Modified); err != nil {
 				return err
 			}
-		} else if _, err := tx.ExecContext(ctx, s.d.Rebind(`UPDATE scimkit_resources
+		} else if _, err := tx.ExecContext(ctx, s.sql(`UPDATE scimkit_resources
 			SET version = version + 1, modified = ? WHERE rid = ?`), micros(ch.Modified), rid); err != nil {
 			return err
 		}
 		if ch.ReplaceAll {
-			if _, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM scimkit_members WHERE group_rid = ?`), rid); err != nil {
+			if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_members WHERE group_rid = ?`), rid); err != nil {
 				return err
 			}
 		}
 		if remove != "" {
-			if _, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM scimkit_members WHERE group_rid = ? AND member_rid IN
+			if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_members WHERE group_rid = ? AND member_rid IN
 				(SELECT x.rid FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.id = `+s.d.Col("j", 0)+`)`),
 				rid, remove, tenant); err != nil {
 				return err
 			}
 		}
 		if add != "" {
-			if _, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
+			if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
 				SELECT ?, x.rid, `+s.d.Col("j", 1)+`, `+s.d.Col("j", 2)+`
 				FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.id = `+s.d.Col("j", 0)+`
 				WHERE 1 = 1 ORDER BY `+s.d.Ord("j")+`
@@ -136,7 +136,7 @@ func jsonRows(n int, row func(i int) []string) (string, error) {
 // ListMembers returns the group's members in insertion order.
 func (s *Store) ListMembers(ctx context.Context, tenant, groupID string) ([]storage.Member, error) {
 	var rid int64
-	err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT rid FROM scimkit_resources
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT rid FROM scimkit_resources
 		WHERE tenant = ? AND kind = 'Group' AND id = ?`), tenant, groupID).Scan(&rid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.notFound(storage.KindGroup, groupID)
@@ -158,7 +158,7 @@ func (s *Store) members(ctx context.Context, rids []int64) (map[int64][]storage.
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT m.group_rid, x.id, x.kind, m.display
+	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT m.group_rid, x.id, x.kind, m.display
 		FROM scimkit_members m JOIN scimkit_resources x ON x.rid = m.member_rid
 		WHERE m.group_rid IN (SELECT `+s.d.ColInt("j", 0)+` FROM `+s.d.JSONRows("j")+`)
 		ORDER BY m.group_rid, m.pos`), string(param))

@@ -40,7 +40,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 					return fmt.Errorf("%s: migration %d: %w", s.d.Name(), v, err)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO scimkit_migrations (version, applied) VALUES (?, ?)`),
+			if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_migrations (version, applied) VALUES (?, ?)`),
 				v, time.Now().UnixMicro()); err != nil {
 				return err
 			}

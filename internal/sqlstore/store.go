@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimkit/scimkit/storage"
@@ -22,6 +23,8 @@ type Store struct {
 	// maxRetries bounds the retries of a transaction the database
 	// aborted (serialization failure, deadlock, busy).
 	maxRetries int
+	// trace, when set, sees the text of every statement.
+	trace atomic.Pointer[func(query string)]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -37,6 +40,26 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 
 // DB returns the database handle.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Trace makes f see the text of every statement the store runs from now
+// on (nil stops it), for tests and debugging. Statements carry values as
+// bound parameters, so f never sees a token hash or an attribute value.
+func (s *Store) Trace(f func(query string)) {
+	if f == nil {
+		s.trace.Store(nil)
+		return
+	}
+	s.trace.Store(&f)
+}
+
+// sql rebinds q for the dialect and traces it.
+func (s *Store) sql(q string) string {
+	q = s.d.Rebind(q)
+	if f := s.trace.Load(); f != nil {
+		(*f)(q)
+	}
+	return q
+}
 
 // write runs f in a write transaction, retrying the whole transaction when
 // the database aborted it for a reason that retrying cures. Errors are
@@ -187,7 +210,7 @@ func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) 
 	}
 	err = s.write(ctx, func(tx Tx) error {
 		var rid int64
-		err := tx.QueryRowContext(ctx, s.d.Rebind(`INSERT INTO scimkit_resources
+		err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO scimkit_resources
 			(tenant, kind, id, name, name_fold, external_id, emails, version, created, modified, data, fold)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING rid`),
 			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails,
@@ -218,7 +241,7 @@ func (s *Store) insertEmails(ctx context.Context, tx Tx, tenant string, rid int6
 		q.WriteString("(?, ?, ?)")
 		args = append(args, rid, tenant, f)
 	}
-	_, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...)
+	_, err := tx.ExecContext(ctx, s.sql(q.String()), args...)
 	return err
 }
 
@@ -246,7 +269,7 @@ func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64,
 
 // Get returns the resource or ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
-	_, r, err := scanResource(s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT `+resourceColumns+`
+	_, r, err := scanResource(s.db.QueryRowContext(ctx, s.sql(`SELECT `+resourceColumns+`
 		FROM scimkit_resources r WHERE r.tenant = ? AND r.kind = ? AND r.id = ?`), tenant, string(kind), id), kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.notFound(kind, id)
@@ -269,7 +292,7 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM scimkit_emails WHERE rid = ?`), rid); err != nil {
+		if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_emails WHERE rid = ?`), rid); err != nil {
 			return err
 		}
 		return s.insertEmails(ctx, tx, tenant, rid, w.emailFolds)
@@ -286,7 +309,7 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource)
 // ErrVersionMismatch.
 func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Resource, w row, modified time.Time) (int64, error) {
 	var rid int64
-	err := tx.QueryRowContext(ctx, s.d.Rebind(`UPDATE scimkit_resources SET
+	err := tx.QueryRowContext(ctx, s.sql(`UPDATE scimkit_resources SET
 		name = ?, name_fold = ?, external_id = ?, emails = ?, version = version + 1, modified = ?, data = ?, fold = ?
 		WHERE tenant = ? AND kind = ? AND id = ? AND version = ? RETURNING rid`),
 		w.name, w.nameFold, w.externalID, w.emails, micros(modified), string(w.data), string(w.fold),
@@ -295,7 +318,7 @@ func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Res
 		return rid, err
 	}
 	var version int64
-	err = tx.QueryRowContext(ctx, s.d.Rebind(`SELECT version FROM scimkit_resources
+	err = tx.QueryRowContext(ctx, s.sql(`SELECT version FROM scimkit_resources
 		WHERE tenant = ? AND kind = ? AND id = ?`), tenant, string(r.Kind), r.ID).Scan(&version)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -311,7 +334,7 @@ func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Res
 func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string) error {
 	return s.write(ctx, func(tx Tx) error {
 		var rid int64
-		err := tx.QueryRowContext(ctx, s.d.Rebind(`SELECT rid FROM scimkit_resources
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT rid FROM scimkit_resources
 			WHERE tenant = ? AND kind = ? AND id = ?`+s.d.ForUpdate()), tenant, string(kind), id).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.notFound(kind, id)
@@ -325,7 +348,7 @@ func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id
 			`DELETE FROM scimkit_emails WHERE rid = ?`,
 			`DELETE FROM scimkit_resources WHERE rid = ?`,
 		} {
-			if _, err := tx.ExecContext(ctx, s.d.Rebind(q), rid); err != nil {
+			if _, err := tx.ExecContext(ctx, s.sql(q), rid); err != nil {
 				return err
 			}
 		}
@@ -336,7 +359,7 @@ func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id
 // SetTokenHash stores hash as the tenant's only token hash.
 func (s *Store) SetTokenHash(ctx context.Context, tenant string, hash []byte) error {
 	return s.write(ctx, func(tx Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO scimkit_tokens (tenant, hash) VALUES (?, ?)
+		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_tokens (tenant, hash) VALUES (?, ?)
 			ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash`), tenant, hash)
 		return err
 	})
@@ -345,7 +368,7 @@ func (s *Store) SetTokenHash(ctx context.Context, tenant string, hash []byte) er
 // TokenHash returns the tenant's token hash or ErrNotFound.
 func (s *Store) TokenHash(ctx context.Context, tenant string) ([]byte, error) {
 	var h []byte
-	err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT hash FROM scimkit_tokens WHERE tenant = ?`), tenant).Scan(&h)
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT hash FROM scimkit_tokens WHERE tenant = ?`), tenant).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: token of tenant %q: %w", s.d.Name(), tenant, storage.ErrNotFound)
 	}
@@ -355,7 +378,7 @@ func (s *Store) TokenHash(ctx context.Context, tenant string) ([]byte, error) {
 // TenantByTokenHash returns the tenant owning hash or ErrNotFound.
 func (s *Store) TenantByTokenHash(ctx context.Context, hash []byte) (string, error) {
 	var t string
-	err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT tenant FROM scimkit_tokens WHERE hash = ?`), hash).Scan(&t)
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT tenant FROM scimkit_tokens WHERE hash = ?`), hash).Scan(&t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("%s: token: %w", s.d.Name(), storage.ErrNotFound)
 	}
@@ -365,7 +388,7 @@ func (s *Store) TenantByTokenHash(ctx context.Context, hash []byte) (string, err
 // DeleteTokenHash removes the tenant's token; absent is not an error.
 func (s *Store) DeleteTokenHash(ctx context.Context, tenant string) error {
 	return s.write(ctx, func(tx Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM scimkit_tokens WHERE tenant = ?`), tenant)
+		_, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_tokens WHERE tenant = ?`), tenant)
 		return err
 	})
 }

@@ -63,6 +63,9 @@ func (dialect) Rebind(q string) string {
 // Classify is the one place where PostgreSQL and pgx errors become storage
 // errors (SQLSTATE codes: https://www.postgresql.org/docs/current/errcodes-appendix.html).
 func (dialect) Classify(err error) (error, bool) {
+	if err == nil {
+		return nil, false
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
@@ -122,6 +125,13 @@ func (dialect) Root(keys ...string) sqlstore.Loc {
 func (dialect) Child(l sqlstore.Loc, key string) sqlstore.Loc {
 	x := l.(loc)
 	return loc{"(" + x.doc + ")->" + quote(key), "(" + x.fold + ")->" + quote(key)}
+}
+
+func (d dialect) ValueOf(l sqlstore.Loc) sqlstore.Loc {
+	x, v := l.(loc), d.Child(l, "value").(loc)
+	obj := "jsonb_typeof(" + x.doc + ") = 'object'"
+	return loc{"(CASE WHEN " + obj + " THEN " + v.doc + " ELSE " + x.doc + " END)",
+		"(CASE WHEN " + obj + " THEN " + v.fold + " ELSE " + x.fold + " END)"}
 }
 
 func arrayOf(x string) string {

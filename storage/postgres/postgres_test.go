@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/postgres"
 	"github.com/scimkit/scimkit/storage/storagetest"
@@ -66,4 +68,17 @@ func open(t testing.TB) *postgres.Store {
 
 func TestStore(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
+}
+
+func TestSQL(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T) sqlstoretest.Opener {
+		pool := newPool(t)
+		return func(ctx context.Context) (storage.Store, error) {
+			s, err := postgres.New(ctx, pool)
+			if err == nil {
+				t.Cleanup(func() { assert.NoError(t, s.Close()) })
+			}
+			return s, err
+		}
+	})
 }

@@ -89,6 +89,9 @@ func (*dialect) Rebind(q string) string { return q }
 
 // Classify is the one place where SQLite errors become storage errors.
 func (*dialect) Classify(err error) (error, bool) {
+	if err == nil {
+		return nil, false
+	}
 	code := 0
 	var se *msqlite.Error
 	if errors.As(err, &se) {
@@ -148,6 +151,10 @@ func (*dialect) Child(l sqlstore.Loc, key string) sqlstore.Loc {
 		return loc{strings.TrimSuffix(p, "'") + "." + quoteKey(key) + "'"}
 	}
 	return loc{"(" + p + " || '." + quoteKey(key) + "')"}
+}
+
+func (d *dialect) ValueOf(l sqlstore.Loc) sqlstore.Loc {
+	return loc{"(CASE WHEN " + typ(l) + " = 'object' THEN " + d.Child(l, "value").(loc).path + " ELSE " + l.(loc).path + " END)"}
 }
 
 func (*dialect) Elements(l sqlstore.Loc, alias string) (string, sqlstore.Loc) {

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver for Open
 
@@ -47,7 +48,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %q: give a file path (an in-memory database is per connection)", path)
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
@@ -69,15 +70,38 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // _pragma=busy_timeout(ms) in its DSN when other processes write to the
 // same file.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
-	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
-		return nil, fmt.Errorf("sqlite: set WAL mode: %w", err)
+	if err := setWAL(ctx, db); err != nil {
+		return nil, err
 	}
 	s, err := sqlstore.New(ctx, db, &dialect{})
 	if err != nil {
 		return nil, err
 	}
 	return &Store{Store: s}, nil
+}
+
+// setWAL switches the database to WAL mode (a setting kept in the file).
+// The switch needs the database to itself, so when another connection
+// holds it (instances starting at once) it is retried for up to 10s.
+func setWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		switch _, busy := (&dialect{}).Classify(err); {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("sqlite: set WAL mode: journal mode is %q", mode)
+		case !busy || time.Now().After(deadline):
+			return fmt.Errorf("sqlite: set WAL mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sqlite: set WAL mode: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close closes the database if Open opened it; a handle the host passed

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/sqlite"
 	"github.com/scimkit/scimkit/storage/storagetest"
@@ -23,4 +25,17 @@ func open(t testing.TB) *sqlite.Store {
 
 func TestStore(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t) })
+}
+
+func TestSQL(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T) sqlstoretest.Opener {
+		path := filepath.Join(t.TempDir(), "scim.db")
+		return func(ctx context.Context) (storage.Store, error) {
+			s, err := sqlite.Open(ctx, path)
+			if err == nil {
+				t.Cleanup(func() { assert.NoError(t, s.Close()) })
+			}
+			return s, err
+		}
+	})
 }

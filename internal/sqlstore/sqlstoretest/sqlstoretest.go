@@ -1,0 +1,235 @@
+// Package sqlstoretest holds the tests every SQL backend runs on top of
+// storagetest: migrations, filter pushdown checked against the memory
+// store through a real server, the statements a write costs, and two
+// server instances on one database.
+package sqlstoretest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scimkit"
+	"github.com/scimkit/scimkit/storage"
+)
+
+// Opener opens a store on one database; calling it again opens another
+// store (a second instance) on the same database. The opener closes what
+// it opens when the test ends.
+type Opener func(ctx context.Context) (storage.Store, error)
+
+// Run runs the SQL backend tests. newDB returns an Opener on a new, empty
+// database for each call.
+func Run(t *testing.T, newDB func(t *testing.T) Opener) {
+	t.Run("Migrations", func(t *testing.T) { testMigrations(t, newDB) })
+	t.Run("FilterPushdown", func(t *testing.T) { testFilterPushdown(t, newDB) })
+	t.Run("Statements", func(t *testing.T) { testStatements(t, newDB) })
+	t.Run("TwoInstances", func(t *testing.T) { testTwoInstances(t, newDB) })
+}
+
+// versioned is the migration surface of a SQL store.
+type versioned interface {
+	Version(ctx context.Context) (int, error)
+	Migrate(ctx context.Context) error
+}
+
+// traced is the statement hook of a SQL store.
+type traced interface {
+	Trace(f func(query string))
+}
+
+func mustOpen(t *testing.T, open Opener) storage.Store {
+	t.Helper()
+	s, err := open(context.Background())
+	require.NoError(t, err)
+	return s
+}
+
+func testMigrations(t *testing.T, newDB func(t *testing.T) Opener) {
+	ctx := context.Background()
+	t.Run("a second start finds the schema current and keeps the data", func(t *testing.T) {
+		open := newDB(t)
+		s1 := mustOpen(t, open)
+		v1, err := s1.(versioned).Version(ctx)
+		require.NoError(t, err)
+		require.Positive(t, v1)
+		require.NoError(t, s1.SetTokenHash(ctx, "acme", []byte("hash")))
+
+		s2 := mustOpen(t, open)
+		v2, err := s2.(versioned).Version(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, v1, v2)
+		require.NoError(t, s2.(versioned).Migrate(ctx), "migrating again is a no-op")
+		h, err := s2.TokenHash(ctx, "acme")
+		require.NoError(t, err)
+		assert.Equal(t, []byte("hash"), h)
+	})
+	t.Run("instances starting at once apply each step once", func(t *testing.T) {
+		open := newDB(t)
+		const n = 4
+		var (
+			wg     sync.WaitGroup
+			stores [n]storage.Store
+			errs   [n]error
+		)
+		for i := range n {
+			wg.Go(func() { stores[i], errs[i] = open(ctx) })
+		}
+		wg.Wait()
+		want := -1
+		for i := range n {
+			require.NoError(t, errs[i], "instance %d", i)
+			v, err := stores[i].(versioned).Version(ctx)
+			require.NoError(t, err)
+			if want < 0 {
+				want = v
+			}
+			assert.Equal(t, want, v)
+		}
+		// Every instance can write and read what another wrote.
+		u := user("u1", "ann@x.test")
+		require.NoError(t, stores[0].Create(ctx, "acme", u))
+		got, err := stores[n-1].Get(ctx, "acme", storage.KindUser, "u1")
+		require.NoError(t, err)
+		assert.Equal(t, "ann@x.test", got.Name)
+	})
+}
+
+func user(id, name string) *storage.Resource {
+	return &storage.Resource{Kind: storage.KindUser, ID: id, Name: name,
+		Created: time.Unix(1, 0), Modified: time.Unix(1, 0), Data: []byte(`{"userName":"` + name + `"}`)}
+}
+
+// testStatements checks the cost model with the statement trace: a member
+// change is a fixed number of statements whatever its size, and a group
+// list that does not ask for members never reads the member table.
+func testStatements(t *testing.T, newDB func(t *testing.T) Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, newDB(t))
+	for i := range 200 {
+		require.NoError(t, s.Create(ctx, "acme", user(fmt.Sprintf("u%03d", i), fmt.Sprintf("u%03d@x.test", i))))
+	}
+	g := &storage.Resource{Kind: storage.KindGroup, ID: "g", Name: "G", Data: []byte(`{"displayName":"G"}`)}
+	require.NoError(t, s.Create(ctx, "acme", g))
+
+	var (
+		mu    sync.Mutex
+		stmts []string
+	)
+	record := func() func() []string {
+		mu.Lock()
+		stmts = nil
+		mu.Unlock()
+		s.(traced).Trace(func(q string) {
+			mu.Lock()
+			stmts = append(stmts, q)
+			mu.Unlock()
+		})
+		return func() []string {
+			s.(traced).Trace(nil)
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]string(nil), stmts...)
+		}
+	}
+	members := func(from, n int) []storage.Member {
+		var ms []storage.Member
+		for i := from; i < from+n; i++ {
+			ms = append(ms, storage.Member{Value: fmt.Sprintf("u%03d", i)})
+		}
+		return ms
+	}
+
+	stop := record()
+	require.NoError(t, s.ChangeMembers(ctx, "acme", "g", storage.MemberChange{Add: members(0, 1)}))
+	one := stop()
+	stop = record()
+	require.NoError(t, s.ChangeMembers(ctx, "acme", "g", storage.MemberChange{Add: members(1, 100)}))
+	hundred := stop()
+	assert.Len(t, hundred, len(one), "adding 100 members costs the statements adding one does:\n%s", strings.Join(hundred, "\n"))
+	stop = record()
+	require.NoError(t, s.ChangeMembers(ctx, "acme", "g", storage.MemberChange{Remove: []string{"u005"}, Add: members(101, 99)}))
+	mixed := stop()
+	assert.LessOrEqual(t, len(mixed), len(one)+1, "a remove adds one statement")
+	got, err := s.ListMembers(ctx, "acme", "g")
+	require.NoError(t, err)
+	assert.Len(t, got, 199)
+
+	stop = record()
+	p, err := s.List(ctx, "acme", storage.Query{Kind: storage.KindGroup, Count: 10})
+	require.NoError(t, err)
+	without := stop()
+	require.Len(t, p.Resources, 1)
+	assert.Nil(t, p.Members)
+	for _, q := range without {
+		assert.NotContains(t, q, "scimkit_members", "a list without members read the member table")
+	}
+	stop = record()
+	p, err = s.List(ctx, "acme", storage.Query{Kind: storage.KindGroup, Count: 10, WithMembers: true})
+	require.NoError(t, err)
+	with := stop()
+	assert.Len(t, p.Members["g"], 199)
+	assert.Contains(t, strings.Join(with, "\n"), "scimkit_members")
+}
+
+// server is a scimkit server under test with deterministic ids and clock.
+type server struct {
+	h     http.Handler
+	token string
+}
+
+func newServer(t *testing.T, store storage.Store, tokens storage.Store, setToken bool) *server {
+	t.Helper()
+	var n, tick atomic.Int64
+	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	srv, err := scimkit.New(store, tokens,
+		scimkit.WithClock(func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Minute) }),
+		scimkit.WithIDGenerator(func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) }),
+		scimkit.WithUserExtension(scimkit.StringExtension(druvaURN, "city", "costCenter")),
+	)
+	require.NoError(t, err)
+	const token = "sqlstoretest-token"
+	if setToken {
+		require.NoError(t, scimkit.SetToken(context.Background(), tokens, "acme", token))
+	}
+	return &server{h: srv, token: token}
+}
+
+const (
+	druvaURN   = "urn:ietf:params:scim:schemas:extension:Druva:2.0:User"
+	enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+)
+
+// do sends one request and returns the status and decoded body.
+func (s *server) do(t *testing.T, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, "http://scim.test"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	w := httptest.NewRecorder()
+	s.h.ServeHTTP(w, req)
+	var out map[string]any
+	if w.Body.Len() > 0 {
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out), "body: %s", w.Body.String())
+	}
+	return w.Code, out
+}
