@@ -97,7 +97,7 @@ func (b *builder) lookup(tenant string, l *storage.Lookup) string {
 			" AND x.email_fold = " + b.arg(strings.ToLower(l.Value)) + ")"
 	case storage.LookupMember:
 		return "r.rid IN (SELECT m.group_rid FROM scimkit_members m JOIN scimkit_resources x ON x.rid = m.member_rid" +
-			" WHERE x.tenant = " + b.arg(tenant) + " AND x.id = " + b.arg(l.Value) + ")"
+			" WHERE x.tenant = " + b.arg(tenant) + " AND x.kind IN ('User', 'Group') AND x.id = " + b.arg(l.Value) + ")"
 	}
 	return b.d.False()
 }

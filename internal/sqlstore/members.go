@@ -50,7 +50,7 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		if add != "" {
 			var missing string
 			err := tx.QueryRowContext(ctx, s.sql(`SELECT `+s.d.Col("j", 0)+` FROM `+s.d.JSONRows("j")+`
-				WHERE NOT EXISTS (SELECT 1 FROM scimkit_resources x WHERE x.tenant = ? AND x.id = `+s.d.Col("j", 0)+`)
+				WHERE NOT EXISTS (SELECT 1 FROM scimkit_resources x WHERE x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = `+s.d.Col("j", 0)+`)
 				LIMIT 1`), add, tenant).Scan(&missing)
 			if err == nil {
 				return fmt.Errorf("%s: group %q: member %q: %w", s.d.Name(), groupID, missing, storage.ErrInvalidMember)
@@ -74,7 +74,7 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		}
 		if remove != "" {
 			if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_members WHERE group_rid = ? AND member_rid IN
-				(SELECT x.rid FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.id = `+s.d.Col("j", 0)+`)`),
+				(SELECT x.rid FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = `+s.d.Col("j", 0)+`)`),
 				rid, remove, tenant); err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		if add != "" {
 			if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
 				SELECT ?, x.rid, `+s.d.Col("j", 1)+`, `+s.d.Col("j", 2)+`
-				FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.id = `+s.d.Col("j", 0)+`
+				FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = `+s.d.Col("j", 0)+`
 				WHERE 1 = 1 ORDER BY `+s.d.Ord("j")+`
 				ON CONFLICT (group_rid, member_rid) DO UPDATE SET display = excluded.display, display_fold = excluded.display_fold`),
 				rid, add, tenant); err != nil {

@@ -31,11 +31,9 @@ func newPool(t testing.TB) *pgxpool.Pool {
 			"or run ./test.sh, which starts a throwaway server when the postgresql package is installed", dsnEnv)
 	}
 	ctx := context.Background()
-	admin, err := pgxpool.New(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(admin.Close)
+	admin := newAdmin(t)
 	schema := "t_" + hex.EncodeToString(randomBytes(t, 6))
-	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	_, err := admin.Exec(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
@@ -44,11 +42,21 @@ func newPool(t testing.TB) *pgxpool.Pool {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	require.NoError(t, err)
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	cfg.ConnConfig.RuntimeParams["application_name"] = "scimkit-test-store"
 	cfg.MaxConns = 8
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// newAdmin returns a pool on the test database's default schema.
+func newAdmin(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	admin, err := pgxpool.New(context.Background(), os.Getenv(dsnEnv))
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	return admin
 }
 
 func randomBytes(t testing.TB, n int) []byte {

@@ -40,19 +40,23 @@ func testTwoInstances(t *testing.T, newDB func(t *testing.T) Opener) {
 	codes := make([]int, 2*n)
 	for i := range n {
 		srv := []*server{a, b}[i%2]
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			codes[i], _ = srv.do(t, http.MethodPatch, "/Users/"+userID, map[string]any{
 				"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 				"Operations": []any{map[string]any{"op": "add", "path": "emails",
 					"value": []any{map[string]any{"value": fmt.Sprintf("e%02d@x.test", i), "type": "other"}}}},
 			})
-		})
-		wg.Go(func() {
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			codes[n+i], _ = srv.do(t, http.MethodPatch, "/Groups/"+groupID, map[string]any{
 				"schemas":    []any{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 				"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": members[i]}}}},
 			})
-		})
+		}()
 	}
 	wg.Wait()
 	for i, c := range codes {

@@ -84,7 +84,11 @@ func testMigrations(t *testing.T, newDB func(t *testing.T) Opener) {
 			errs   [n]error
 		)
 		for i := range n {
-			wg.Go(func() { stores[i], errs[i] = open(ctx) })
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				stores[i], errs[i] = open(ctx)
+			}()
 		}
 		wg.Wait()
 		want := -1
@@ -232,4 +236,59 @@ func (s *server) do(t *testing.T, method, path string, body any) (int, map[strin
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out), "body: %s", w.Body.String())
 	}
 	return w.Code, out
+}
+
+// Statement is one statement a store ran, with the arguments it was given.
+type Statement struct {
+	Name string // what it does
+	SQL  string
+	Args []any
+}
+
+// IndexedStatements seeds s and returns the count and page statements
+// of the lookups IdPs send on every step (userName, externalId, id,
+// email, member, group displayName) and of an unfiltered page, with
+// their arguments, for a backend to check that its planner answers each
+// from an index rather than a scan.
+func IndexedStatements(t *testing.T, s storage.Store) []Statement {
+	t.Helper()
+	ctx := context.Background()
+	for i := range 50 {
+		u := user(fmt.Sprintf("u%02d", i), fmt.Sprintf("u%02d@x.test", i))
+		u.ExternalID, u.Emails = fmt.Sprintf("e%02d", i), []string{u.Name}
+		require.NoError(t, s.Create(ctx, "acme", u))
+	}
+	g := &storage.Resource{Kind: storage.KindGroup, ID: "g", Name: "G", Data: []byte(`{"displayName":"G"}`)}
+	require.NoError(t, s.Create(ctx, "acme", g))
+	require.NoError(t, s.ChangeMembers(ctx, "acme", "g", storage.MemberChange{Add: []storage.Member{{Value: "u07"}}}))
+
+	cases := []struct {
+		name   string
+		q      storage.Query
+		lookup []any // the lookup's arguments after tenant and kind
+	}{
+		{"userName eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupName, Value: "U07@x.test"}}, []any{"u07@x.test"}},
+		{"externalId eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupExternalID, Value: "e07"}}, []any{"e07"}},
+		{"id eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupID, Value: "u07"}}, []any{"u07"}},
+		{"emails.value eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupEmail, Value: "u07@x.test"}}, []any{"acme", "u07@x.test"}},
+		{"members[value eq]", storage.Query{Kind: storage.KindGroup, Lookup: &storage.Lookup{Field: storage.LookupMember, Value: "u07"}}, []any{"acme", "u07"}},
+		{"displayName eq", storage.Query{Kind: storage.KindGroup, Lookup: &storage.Lookup{Field: storage.LookupName, Value: "g"}}, []any{"g"}},
+		{"page", storage.Query{Kind: storage.KindUser}, nil},
+	}
+	var out []Statement
+	for _, tc := range cases {
+		var stmts []string
+		s.(traced).Trace(func(q string) { stmts = append(stmts, q) })
+		tc.q.Count, tc.q.StartIndex = 10, 1
+		p, err := s.List(ctx, "acme", tc.q)
+		s.(traced).Trace(nil)
+		require.NoError(t, err, tc.name)
+		require.NotZero(t, p.Total, tc.name)
+		require.Len(t, stmts, 2, "%s: a count and a page: %q", tc.name, stmts)
+		args := append([]any{"acme", string(tc.q.Kind)}, tc.lookup...)
+		out = append(out,
+			Statement{Name: tc.name + " (count)", SQL: stmts[0], Args: args},
+			Statement{Name: tc.name + " (page)", SQL: stmts[1], Args: append(append([]any(nil), args...), 10, 0)})
+	}
+	return out
 }
