@@ -111,6 +111,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithClock sets the clock used for meta.created and meta.lastModified.
+// Times are kept to the microsecond, the precision every backend stores,
+// so a resource reads back with the timestamps its write returned.
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) error { c.now = now; return nil })
 }
@@ -185,6 +187,8 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 			return nil, err
 		}
 	}
+	clock := cfg.now
+	cfg.now = func() time.Time { return clock().Truncate(time.Microsecond) }
 	exts := []escim.Schema{escim.ExtensionEnterpriseUser()}
 	for _, e := range cfg.exts {
 		exts = append(exts, e.schema())

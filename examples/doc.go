@@ -6,4 +6,6 @@
 //   - backupd: a small cloud-backup product that mounts scimkit on its own
 //     http.ServeMux beside an admin API, and turns provisioning events into
 //     backup accounts. Run it with: go run ./backupd -dev-token dev-token-123
+//     (it keeps its data in ./backupd.db; -store memory keeps nothing,
+//     -store postgres:DSN shares a PostgreSQL database between instances)
 package examples

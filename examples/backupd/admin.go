@@ -152,7 +152,11 @@ func (a *app) status(r *http.Request, tenant string) (scimStatus, error) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return scimStatus{}, err
 	}
-	s := a.product.settings(tenant)
+	tokenSet := err == nil
+	s, err := a.product.settings(r.Context(), tenant)
+	if err != nil {
+		return scimStatus{}, err
+	}
 	origin := a.origin(r)
 	return scimStatus{
 		Tenant:        tenant,
@@ -160,7 +164,7 @@ func (a *app) status(r *http.Request, tenant string) (scimStatus, error) {
 		TenantURL:     origin + scimBase,
 		PerTenantURL:  origin + "/t/" + tenant + scimBase,
 		AccountSizeGB: s.AccountSizeGB,
-		TokenSet:      err == nil,
+		TokenSet:      tokenSet,
 		Accounts:      s.Accounts,
 	}, nil
 }
@@ -178,8 +182,11 @@ func (a *app) getStatus(w http.ResponseWriter, r *http.Request, tenant string) e
 // answers 401 until a token is generated.
 func (a *app) enable(w http.ResponseWriter, r *http.Request, tenant string) error {
 	a.adminMu.Lock()
-	a.product.setSCIMEnabled(tenant, true)
+	err := a.product.setSCIMEnabled(r.Context(), tenant, true)
 	a.adminMu.Unlock()
+	if err != nil {
+		return err
+	}
 	a.log.InfoContext(r.Context(), "scim enabled", "tenant", tenant)
 	return a.getStatus(w, r, tenant)
 }
@@ -193,7 +200,9 @@ func (a *app) disable(w http.ResponseWriter, r *http.Request, tenant string) err
 	if err := scimkit.RevokeToken(r.Context(), a.tokens, tenant); err != nil {
 		return err
 	}
-	a.product.setSCIMEnabled(tenant, false)
+	if err := a.product.setSCIMEnabled(r.Context(), tenant, false); err != nil {
+		return err
+	}
 	a.log.InfoContext(r.Context(), "scim disabled", "tenant", tenant)
 	return a.getStatus(w, r, tenant)
 }
@@ -222,7 +231,9 @@ func (a *app) putSettings(w http.ResponseWriter, r *http.Request, tenant string)
 	if err != nil || gb < 1 || gb > maxAccountSizeGB {
 		return errBadRequest.withMessage(fmt.Sprintf("accountSizeGB must be an integer from 1 to %d", maxAccountSizeGB))
 	}
-	a.product.setAccountSize(tenant, gb)
+	if err := a.product.setAccountSize(r.Context(), tenant, gb); err != nil {
+		return err
+	}
 	a.log.InfoContext(r.Context(), "account size set", "tenant", tenant, "accountSizeGB", gb)
 	return a.getStatus(w, r, tenant)
 }
@@ -256,7 +267,11 @@ type tokenResponse struct {
 func (a *app) newToken(w http.ResponseWriter, r *http.Request, tenant string) error {
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	if !a.product.settings(tenant).SCIMEnabled {
+	s, err := a.product.settings(r.Context(), tenant)
+	if err != nil {
+		return err
+	}
+	if !s.SCIMEnabled {
 		return errSCIMDisabled
 	}
 	tok, err := scimkit.GenerateToken(r.Context(), a.tokens, tenant)
@@ -284,8 +299,12 @@ type accountsResponse struct {
 	Accounts []account `json:"accounts"`
 }
 
-func (a *app) listAccounts(w http.ResponseWriter, _ *http.Request, tenant string) error {
-	writeJSON(w, http.StatusOK, accountsResponse{Tenant: tenant, Accounts: a.product.accounts(tenant)})
+func (a *app) listAccounts(w http.ResponseWriter, r *http.Request, tenant string) error {
+	accs, err := a.product.accounts(r.Context(), tenant)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, accountsResponse{Tenant: tenant, Accounts: accs})
 	return nil
 }
 

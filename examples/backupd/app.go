@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,8 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/scimkit/scimkit"
+	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/memory"
+	"github.com/scimkit/scimkit/storage/postgres"
+	"github.com/scimkit/scimkit/storage/sqlite"
 )
 
 // The paths SCIM is served under.
@@ -46,16 +53,87 @@ type backend interface {
 	scimkit.TokenStore
 }
 
-// openStore opens the storage named by spec. Only "memory" exists so far.
-// A SQL backend slots in here: parse "sqlite:/var/lib/backupd.db" or
-// "postgres://…", open the *sql.DB (the host picks the driver), hand it to
-// the backend's New, and return db.Close as the closer.
-func openStore(_ context.Context, spec string) (backend, func() error, error) {
-	switch spec {
-	case "", "memory":
-		return memory.New(), func() error { return nil }, nil
+// stores is what openStore opened: the SCIM store, the product's own state
+// (in the same database) and what closes both.
+type stores struct {
+	backend backend
+	state   productState
+	close   func() error
+}
+
+// The -store default: SQLite in a file in the working directory.
+const defaultStore = "sqlite:./backupd.db"
+
+// openStore opens the storage named by spec:
+//
+//	sqlite:PATH      SQLite file at PATH, created when missing (the default, sqlite:./backupd.db)
+//	postgres:DSN     PostgreSQL; DSN is a URL (postgres://user:pass@host:5432/db?sslmode=require)
+//	                 or keyword/value string ("host=db user=backupd dbname=backupd"); pgxpool
+//	                 settings such as pool_max_conns=20 go in it too
+//	postgres://…     the same, the URL alone
+//	memory           in memory: everything is lost on restart
+//
+// "" means memory too (a zero config, as tests build it). With SQLite and
+// PostgreSQL the product state lives in the same database as the SCIM
+// users and tokens, so a restart keeps all of it.
+func openStore(ctx context.Context, spec string) (*stores, error) {
+	kind, arg, _ := strings.Cut(spec, ":")
+	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
+		kind, arg = "postgres", spec
 	}
-	return nil, nil, fmt.Errorf("unknown store %q (supported: memory)", spec)
+	switch {
+	case spec == "" || spec == "memory":
+		return &stores{backend: memory.New(), state: newMemState(), close: func() error { return nil }}, nil
+	case kind == "sqlite" && arg == "":
+		return nil, errors.New("-store sqlite: needs a file path, e.g. sqlite:./backupd.db")
+	case kind == "sqlite":
+		return openSQLite(ctx, arg)
+	case kind == "postgres" && arg == "":
+		return nil, errors.New("-store postgres: needs a DSN, e.g. postgres:postgres://backupd@localhost:5432/backupd")
+	case kind == "postgres":
+		return openPostgres(ctx, arg)
+	}
+	// Only the part before ':' is shown: the rest may hold a password.
+	return nil, fmt.Errorf("unknown -store %q: use sqlite:PATH, postgres:DSN or memory", kind)
+}
+
+func openSQLite(ctx context.Context, path string) (*stores, error) {
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	state, err := newSQLState(ctx, st.DB(), false)
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return &stores{backend: st, state: state, close: st.Close}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*stores, error) {
+	// The pool connects lazily: a bad DSN fails here, an unreachable
+	// server in postgres.New. Errors never echo the DSN (it may hold a
+	// password).
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	st, err := postgres.New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	state, err := newSQLState(ctx, st.DB(), true)
+	if err != nil {
+		_ = st.Close()
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &stores{backend: st, state: state, close: func() error {
+		err := st.Close()
+		pool.Close()
+		return err
+	}}, nil
 }
 
 // app is the whole product: SCIM mounted twice beside the admin API and the
@@ -82,15 +160,16 @@ type app struct {
 
 // newApp builds the product from cfg. The caller must call Close.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	store, closeStore, err := openStore(ctx, cfg.store)
+	st, err := openStore(ctx, cfg.store)
 	if err != nil {
 		return nil, err
 	}
+	store, closeStore := st.backend, st.close
 	a := &app{
 		cfg:        cfg,
 		log:        log,
 		tokens:     store,
-		product:    newProduct(log),
+		product:    newProduct(log, st.state),
 		close:      closeStore,
 		adminToken: cfg.adminToken,
 	}
@@ -113,11 +192,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.adminTokenGenerated = true
 	}
 	if cfg.devToken != "" {
-		if err := scimkit.SetToken(ctx, store, devTenant, cfg.devToken); err != nil {
+		if err := setDevToken(ctx, store, cfg.devToken); err != nil {
 			_ = closeStore()
 			return nil, fmt.Errorf("-dev-token: %w", err)
 		}
-		a.product.setSCIMEnabled(devTenant, true)
+		if err := a.product.setSCIMEnabled(ctx, devTenant, true); err != nil {
+			_ = closeStore()
+			return nil, fmt.Errorf("-dev-token: %w", err)
+		}
 		log.Warn("-dev-token set: tenant \"default\" accepts a fixed token; for local testing only")
 	}
 
@@ -137,6 +219,21 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	})
 	a.handler = a.accessLog(mux)
 	return a, nil
+}
+
+// setDevToken gives tenant "default" the -dev-token. Instances that start
+// at once on one PostgreSQL database all set the same token, and the
+// store may then report a conflict on the token's unique hash: that is
+// fine when the tenant now has this very token (any other conflict, such
+// as another tenant holding the same token, is not).
+func setDevToken(ctx context.Context, tokens scimkit.TokenStore, token string) error {
+	err := scimkit.SetToken(ctx, tokens, devTenant, token)
+	if errors.Is(err, storage.ErrConflict) {
+		if h, herr := tokens.TokenHash(ctx, devTenant); herr == nil && bytes.Equal(h, scimkit.HashToken(token)) {
+			return nil
+		}
+	}
+	return err
 }
 
 // ServeHTTP implements http.Handler.

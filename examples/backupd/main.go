@@ -11,6 +11,11 @@
 // tenant's account size; deactivating the user suspends the account (its
 // data is kept), deleting the user removes it.
 //
+// Everything (tenants and their settings, token hashes, users, groups and
+// backup accounts) is kept in one database: by default SQLite in the file
+// backupd.db in the working directory, so a restart keeps it all. Several
+// backupd processes behind a load balancer share a PostgreSQL database.
+//
 // # Run it
 //
 //	cd examples && go run ./backupd -dev-token dev-token-123
@@ -22,11 +27,24 @@
 //	-dev-token T             tenant "default" accepts token T: for local testing only
 //	-admin-token S           admin API secret (or $BACKUPD_ADMIN_TOKEN); random and printed if unset
 //	-user-extension 'URN:a,b'  custom User extension schema, repeatable
-//	-store memory            storage (only memory so far: data is lost on restart)
+//	-store sqlite:./backupd.db  storage: sqlite:PATH (the default), postgres:DSN, or memory (lost on restart)
 //	-log-level info          debug logs every request
 //
 // On start backupd prints its Tenant URLs, the admin token when it made one,
-// and the dev token.
+// and the dev token. The admin token is not stored: without -admin-token or
+// $BACKUPD_ADMIN_TOKEN each start makes a new one.
+//
+// # Storage
+//
+//	-store sqlite:./backupd.db   SQLite file, created when missing (the default)
+//	-store postgres:DSN          PostgreSQL: DSN is a URL or keyword/value string, e.g.
+//	                             postgres:postgres://backupd:secret@db:5432/backupd?sslmode=require
+//	                             postgres:host=db user=backupd dbname=backupd pool_max_conns=20
+//	                             (a bare postgres://… URL works too)
+//	-store memory                in memory: everything is lost on restart
+//
+// scimkit creates its tables (scimkit_*) and backupd its own (backupd_*) on
+// start; with PostgreSQL they go in the first schema of the search_path.
 //
 // # Try it
 //
@@ -69,6 +87,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -89,7 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free port)")
 	fs.StringVar(&cfg.baseURL, "base-url", "", "public `origin` (e.g. https://backup.example.com) when behind a proxy")
-	fs.StringVar(&cfg.store, "store", "memory", "storage `spec` (only \"memory\" so far)")
+	fs.StringVar(&cfg.store, "store", defaultStore, "storage `spec`: sqlite:PATH, postgres:DSN (a postgres:// URL or \"host=… dbname=…\"), or memory (lost on restart)")
 	fs.StringVar(&cfg.devToken, "dev-token", "", "create tenant \"default\" with this fixed SCIM `token` (local testing only)")
 	fs.StringVar(&cfg.adminToken, "admin-token", os.Getenv("BACKUPD_ADMIN_TOKEN"), "admin API `secret` (default $BACKUPD_ADMIN_TOKEN, else random and printed)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
@@ -182,6 +201,7 @@ func printBanner(w io.Writer, a *app, addr net.Addr) {
 	fmt.Fprintf(w, "  SCIM Tenant URL:            %s%s  (the token picks the tenant)\n", origin, scimBase)
 	fmt.Fprintf(w, "  SCIM per-tenant URL:        %s/t/{tenant}%s\n", origin, scimBase)
 	fmt.Fprintf(w, "  admin API:                  %s/admin/tenants/{tenant}/scim\n", origin)
+	fmt.Fprintf(w, "  storage:                    %s\n", storeDisplay(a.cfg.store))
 	if a.adminTokenGenerated {
 		fmt.Fprintf(w, "  admin token (generated):    %s\n", a.adminToken)
 	} else {
@@ -199,6 +219,18 @@ func printBanner(w io.Writer, a *app, addr net.Addr) {
 			"  dev token:                  %s\n",
 			devTenant, devTenant, origin, scimBase, origin, devTenant, scimBase, a.cfg.devToken)
 	}
+}
+
+// storeDisplay describes a -store spec for the banner without the
+// PostgreSQL DSN, which may hold a password.
+func storeDisplay(spec string) string {
+	switch kind, path, _ := strings.Cut(spec, ":"); {
+	case spec == "" || spec == "memory":
+		return "memory (lost on restart)"
+	case kind == "sqlite":
+		return "SQLite " + path
+	}
+	return "PostgreSQL"
 }
 
 // displayHost turns a listen address into one a browser can reach:

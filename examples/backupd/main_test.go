@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/scimkit/scimkit"
@@ -23,19 +25,30 @@ type env struct {
 	t   *testing.T
 	app *app
 	srv *httptest.Server
+	// close stops the server and closes the app (and its store); it runs
+	// at cleanup if the test did not call it.
+	close func()
 }
 
+// newEnv starts a backupd with cfg; cfg.store "" is memory.
 func newEnv(t *testing.T, cfg config) *env {
 	t.Helper()
 	if cfg.adminToken == "" {
 		cfg.adminToken = testAdminToken
 	}
+	require.NotEqual(t, defaultStore, cfg.store, "tests must not write ./backupd.db: use memory or a t.TempDir() file")
 	a, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, a.Close()) })
 	srv := httptest.NewServer(a)
-	t.Cleanup(srv.Close)
-	return &env{t: t, app: a, srv: srv}
+	var once sync.Once
+	e := &env{t: t, app: a, srv: srv, close: func() {
+		once.Do(func() {
+			srv.Close()
+			require.NoError(t, a.Close())
+		})
+	}}
+	t.Cleanup(e.close)
+	return e
 }
 
 // resp is a response read in full.
@@ -146,7 +159,11 @@ func filterQuery(f string) string { return "?filter=" + url.QueryEscape(f) }
 // the backup account at each step.
 func TestEntraLifecycle(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, config{})
+	forEachStore(t, testEntraLifecycle)
+}
+
+func testEntraLifecycle(t *testing.T, store string) {
+	e := newEnv(t, config{store: store})
 	tok := e.onboard("acme", 50)
 	const guid = "0b3a5f6e-8f1c-4d2a-9b7e-3c4d5e6f7a8b"
 
@@ -225,7 +242,11 @@ func TestEntraLifecycle(t *testing.T) {
 
 func TestPerTenantURL(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, config{})
+	forEachStore(t, testPerTenantURL)
+}
+
+func testPerTenantURL(t *testing.T, store string) {
+	e := newEnv(t, config{store: store})
 	acme := e.onboard("acme", 0)
 	globex := e.onboard("globex", 0)
 	id := e.createUser("/t/acme/scim/v2", acme, "alice@acme.example")
@@ -328,7 +349,11 @@ func TestRegenerateTokenInvalidatesOld(t *testing.T) {
 
 func TestDisableAndReenable(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, config{})
+	forEachStore(t, testDisableAndReenable)
+}
+
+func testDisableAndReenable(t *testing.T, store string) {
+	e := newEnv(t, config{store: store})
 	tok := e.onboard("acme", 0)
 	id := e.createUser("/scim/v2", tok, "bob@acme.example")
 
@@ -544,6 +569,7 @@ func TestUserExtensionFlag(t *testing.T) {
 	t.Parallel()
 	const urn = "urn:ietf:params:scim:schemas:extension:backupd:2.0:User"
 	cfg, err := parseFlags([]string{
+		"-store", "memory",
 		"-user-extension", urn + ":costCenter,backupPolicy",
 		"-user-extension", "urn:example:params:scim:schemas:extension:acme:2.0:User:badge",
 	}, io.Discard)
@@ -600,7 +626,7 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{name: "defaults", args: nil, check: func(t *testing.T, cfg config) {
 			assert.Equal(t, "127.0.0.1:8080", cfg.addr)
-			assert.Equal(t, "memory", cfg.store)
+			assert.Equal(t, "sqlite:./backupd.db", cfg.store)
 			assert.Equal(t, slog.LevelInfo, cfg.logLevel)
 			assert.Empty(t, cfg.devToken)
 			assert.Empty(t, cfg.userExtensions)
@@ -643,7 +669,13 @@ func TestNewAppRejectsBadConfig(t *testing.T) {
 		name string
 		cfg  config
 	}{
-		{"unknown store", config{store: "postgres://localhost/backupd"}},
+		{"unknown store", config{store: "mysql://localhost/backupd"}},
+		{"sqlite without a path", config{store: "sqlite:"}},
+		{"sqlite in memory", config{store: "sqlite::memory:"}},
+		{"sqlite in a missing directory", config{store: "sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir", "backupd.db")}},
+		{"postgres without a DSN", config{store: "postgres:"}},
+		{"postgres with a bad DSN", config{store: "postgres:host=127.0.0.1 port=notaport"}},
+		{"postgres unreachable", config{store: "postgres://backupd@127.0.0.1:1/backupd?connect_timeout=5"}},
 		{"relative base URL", config{baseURL: "backup.example.com"}},
 		{"same extension twice", config{userExtensions: []scimkit.Extension{ext, ext}}},
 		{"dev token too short", config{devToken: "abc"}},

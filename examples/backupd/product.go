@@ -28,40 +28,6 @@ type account struct {
 	Created  time.Time `json:"created"`
 }
 
-// tenantState is the product's view of one customer tenant.
-type tenantState struct {
-	scimEnabled   bool
-	accountSizeGB int
-	accounts      map[string]*account // by SCIM user id
-}
-
-// product is backupd's own state: per-tenant SCIM settings and backup
-// accounts. It is kept in memory, like the memory store; a persistent
-// deployment would keep it in the product's database instead. A product is
-// safe for concurrent use.
-type product struct {
-	log *slog.Logger
-	now func() time.Time
-
-	mu      sync.Mutex // guards tenants
-	tenants map[string]*tenantState
-}
-
-func newProduct(log *slog.Logger) *product {
-	return &product{log: log, now: time.Now, tenants: make(map[string]*tenantState)}
-}
-
-// tenant returns the state of id, creating it with default settings.
-// The caller holds p.mu.
-func (p *product) tenant(id string) *tenantState {
-	t := p.tenants[id]
-	if t == nil {
-		t = &tenantState{accountSizeGB: defaultAccountSizeGB, accounts: make(map[string]*account)}
-		p.tenants[id] = t
-	}
-	return t
-}
-
 // tenantSettings is a copy of a tenant's settings.
 type tenantSettings struct {
 	SCIMEnabled   bool
@@ -69,32 +35,151 @@ type tenantSettings struct {
 	Accounts      int
 }
 
-func (p *product) settings(id string) tenantSettings {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tenant(id)
-	return tenantSettings{SCIMEnabled: t.scimEnabled, AccountSizeGB: t.accountSizeGB, Accounts: len(t.accounts)}
+// productState is where backupd keeps its own state: per-tenant SCIM
+// settings and backup accounts. A tenant that was never written has the
+// default settings (SCIM off, [defaultAccountSizeGB]) and no accounts.
+//
+// There are two implementations: memState in memory (for -store memory,
+// lost on restart like the memory store), and sqlState in the same SQL
+// database as the SCIM store (for -store sqlite:… and postgres:…), so a
+// restart keeps tenants, tokens, users and accounts together. Every method
+// is one atomic step, so several backupd processes may share a database.
+// Implementations are safe for concurrent use.
+type productState interface {
+	settings(ctx context.Context, tenant string) (tenantSettings, error)
+	setSCIMEnabled(ctx context.Context, tenant string, on bool) error
+	// setAccountSize sets the quota of accounts created from now on;
+	// existing accounts keep theirs.
+	setAccountSize(ctx context.Context, tenant string, gb int) error
+	// accounts returns the tenant's accounts, oldest first.
+	accounts(ctx context.Context, tenant string) ([]account, error)
+	// putAccount creates the account a.UserID, with a.Created and the
+	// tenant's current account size as its quota, or else updates the
+	// UserName, Active and Status of the existing one (keeping its quota
+	// and creation time). It returns the account as stored and whether it
+	// was created.
+	putAccount(ctx context.Context, tenant string, a account) (account, bool, error)
+	// deleteAccount removes the account and returns it, or false when
+	// there was none.
+	deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error)
 }
 
-func (p *product) setSCIMEnabled(id string, on bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.tenant(id).scimEnabled = on
+// product is backupd's own logic on top of its state: the provisioning
+// hook that keeps backup accounts in step with the users an identity
+// provider provisions.
+type product struct {
+	productState
+	log *slog.Logger
+	now func() time.Time
 }
 
-// setAccountSize sets the quota of accounts created from now on; existing
-// accounts keep theirs.
-func (p *product) setAccountSize(id string, gb int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.tenant(id).accountSizeGB = gb
+func newProduct(log *slog.Logger, state productState) *product {
+	return &product{productState: state, log: log, now: time.Now}
 }
 
-// accounts returns copies of the tenant's accounts, oldest first.
-func (p *product) accounts(id string) []account {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tenant(id)
+// hook is the provisioning.Hook that keeps the backup accounts in step with
+// the users the identity provider provisions. It runs after scimkit stored
+// the change, in the SCIM request's goroutine, and makes one atomic write
+// to the product state (an upsert or a delete), so concurrent requests, in
+// this process or in another one on the same database, cannot lose an
+// account. Group events are ignored: backupd has no use for groups.
+//
+// Events carry no version: when two changes to the same user race, their
+// hooks may run in either order and the later hook wins, as in any
+// last-writer-wins upsert. The next change to the user puts it right.
+func (p *product) hook(ctx context.Context, e provisioning.Event) {
+	if e.Kind != storage.KindUser {
+		return
+	}
+	if e.Type == provisioning.Deleted {
+		acc, ok, err := p.deleteAccount(ctx, e.Tenant, e.ID)
+		switch {
+		case err != nil:
+			p.log.ErrorContext(ctx, "deleting backup account", "tenant", e.Tenant, "user", e.ID, "err", err)
+		case ok:
+			p.log.InfoContext(ctx, "backup account deleted", "tenant", e.Tenant, "user", e.ID, "userName", acc.UserName)
+		}
+		return
+	}
+	// Provisioned and Updated carry the current flag too (a user may be
+	// provisioned inactive); Deactivated and Reactivated are the flips.
+	status := "active"
+	if !e.Active {
+		status = "suspended" // data kept: an account is only removed on Deleted
+	}
+	acc, created, err := p.putAccount(ctx, e.Tenant, account{
+		UserID:   e.ID,
+		UserName: e.Name,
+		Active:   e.Active,
+		Status:   status,
+		Created:  p.now().UTC(),
+	})
+	if err != nil {
+		p.log.ErrorContext(ctx, "updating backup account", "tenant", e.Tenant, "user", e.ID, "event", string(e.Type), "err", err)
+		return
+	}
+	if created && e.Type != provisioning.Provisioned {
+		// An update for a user we had no account for (e.g. the product
+		// state was lost in a restart while the SCIM store kept its
+		// users): it was created now rather than the event dropped.
+		p.log.WarnContext(ctx, "backup account missing; created it", "tenant", e.Tenant, "user", e.ID, "event", string(e.Type))
+	}
+	p.log.InfoContext(ctx, "backup account "+string(e.Type), "tenant", e.Tenant, "user", e.ID, "userName", acc.UserName, "quotaGB", acc.QuotaGB, "status", acc.Status)
+}
+
+// memState is the product state in memory.
+type memState struct {
+	mu      sync.Mutex // guards tenants
+	tenants map[string]*memTenant
+}
+
+// memTenant is the product's view of one customer tenant.
+type memTenant struct {
+	scimEnabled   bool
+	accountSizeGB int
+	accounts      map[string]*account // by SCIM user id
+}
+
+var _ productState = (*memState)(nil)
+
+func newMemState() *memState { return &memState{tenants: make(map[string]*memTenant)} }
+
+// tenant returns the state of id, creating it with default settings.
+// The caller holds m.mu.
+func (m *memState) tenant(id string) *memTenant {
+	t := m.tenants[id]
+	if t == nil {
+		t = &memTenant{accountSizeGB: defaultAccountSizeGB, accounts: make(map[string]*account)}
+		m.tenants[id] = t
+	}
+	return t
+}
+
+func (m *memState) settings(_ context.Context, id string) (tenantSettings, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(id)
+	return tenantSettings{SCIMEnabled: t.scimEnabled, AccountSizeGB: t.accountSizeGB, Accounts: len(t.accounts)}, nil
+}
+
+func (m *memState) setSCIMEnabled(_ context.Context, id string, on bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tenant(id).scimEnabled = on
+	return nil
+}
+
+func (m *memState) setAccountSize(_ context.Context, id string, gb int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tenant(id).accountSizeGB = gb
+	return nil
+}
+
+func (m *memState) accounts(_ context.Context, id string) ([]account, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(id)
 	out := make([]account, 0, len(t.accounts))
 	for _, a := range t.accounts {
 		out = append(out, *a)
@@ -105,49 +190,31 @@ func (p *product) accounts(id string) []account {
 		}
 		return out[i].UserID < out[j].UserID
 	})
-	return out
+	return out, nil
 }
 
-// hook is the provisioning.Hook that keeps the backup accounts in step with
-// the users the identity provider provisions. It runs after scimkit stored
-// the change, in the SCIM request's goroutine, so it only touches memory.
-// Group events are ignored: backupd has no use for groups.
-func (p *product) hook(ctx context.Context, e provisioning.Event) {
-	if e.Kind != storage.KindUser {
-		return
+func (m *memState) putAccount(_ context.Context, id string, a account) (account, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(id)
+	acc := t.accounts[a.UserID]
+	created := acc == nil
+	if created {
+		acc = &account{UserID: a.UserID, QuotaGB: t.accountSizeGB, Created: a.Created}
+		t.accounts[a.UserID] = acc
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tenant(e.Tenant)
-	acc := t.accounts[e.ID]
-	switch e.Type {
-	case provisioning.Deleted:
-		if acc == nil {
-			return
-		}
-		delete(t.accounts, e.ID)
-		p.log.InfoContext(ctx, "backup account deleted", "tenant", e.Tenant, "user", e.ID, "userName", acc.UserName)
-		return
-	case provisioning.Provisioned:
-	default:
-		if acc == nil {
-			// An update for a user we have no account for (e.g. the
-			// product state was lost in a restart while the SCIM store
-			// kept its users): create it now rather than drop the event.
-			p.log.WarnContext(ctx, "backup account missing; creating it", "tenant", e.Tenant, "user", e.ID, "event", string(e.Type))
-		}
-	}
+	acc.UserName, acc.Active, acc.Status = a.UserName, a.Active, a.Status
+	return *acc, created, nil
+}
+
+func (m *memState) deleteAccount(_ context.Context, id, userID string) (account, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(id)
+	acc := t.accounts[userID]
 	if acc == nil {
-		acc = &account{UserID: e.ID, QuotaGB: t.accountSizeGB, Created: p.now().UTC()}
-		t.accounts[e.ID] = acc
+		return account{}, false, nil
 	}
-	acc.UserName = e.Name
-	// Provisioned and Updated carry the current flag too (a user may be
-	// provisioned inactive); Deactivated and Reactivated are the flips.
-	acc.Active = e.Active
-	acc.Status = "active"
-	if !acc.Active {
-		acc.Status = "suspended" // data kept: an account is only removed on Deleted
-	}
-	p.log.InfoContext(ctx, "backup account "+string(e.Type), "tenant", e.Tenant, "user", e.ID, "userName", acc.UserName, "quotaGB", acc.QuotaGB, "status", acc.Status)
+	delete(t.accounts, userID)
+	return *acc, true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -60,16 +61,17 @@ func getWithToken(t *testing.T, url, token string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// TestRun starts the real server loop in-process on a free port and stops
-// it by cancelling its context, as SIGTERM would.
+// TestRun starts the real server loop in-process on a free port, on a
+// SQLite file, and stops it by cancelling its context, as SIGTERM would.
 func TestRun(t *testing.T) {
 	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "backupd.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dev-token", "bench-token"}, &stdout, &stderr)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dev-token", "bench-token", "-store", "sqlite:" + dbPath}, &stdout, &stderr)
 	}()
 
 	var origin string
@@ -84,6 +86,7 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, banner, "WARNING")
 	assert.Contains(t, banner, "dev token:                  bench-token")
 	assert.Contains(t, banner, "admin token (generated):    adm_")
+	assert.Contains(t, banner, "storage:                    SQLite "+dbPath)
 
 	status, body := getWithToken(t, origin+"/scim/v2/ServiceProviderConfig", "bench-token")
 	assert.Equal(t, http.StatusOK, status, body)
@@ -97,10 +100,20 @@ func TestRun(t *testing.T) {
 		t.Fatal("run did not return after cancel")
 	}
 	assert.Contains(t, stderr.String(), "shutting down")
+	assert.FileExists(t, dbPath)
+}
+
+func TestRunFailsOnBadStore(t *testing.T) {
+	t.Parallel()
+	var stderr syncBuffer
+	err := run(context.Background(), []string{"-store", "mysql:root@/backupd"}, io.Discard, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown -store "mysql"`)
+	assert.NotContains(t, err.Error(), "root@", "the rest of the spec may hold a password")
 }
 
 func TestRunFailsOnBadAddress(t *testing.T) {
 	t.Parallel()
-	err := run(context.Background(), []string{"-addr", "256.0.0.1:99999"}, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"-addr", "256.0.0.1:99999", "-store", "memory"}, io.Discard, io.Discard)
 	require.Error(t, err)
 }

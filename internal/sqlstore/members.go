@@ -14,7 +14,9 @@ import (
 // ChangeMembers applies ch in one transaction (RFC 7644 §3.5.2): the group
 // row is locked, added values are checked, then ReplaceAll, Remove and Add
 // each take one statement whatever their size, so a batch of 100 members
-// costs 100 rows, never a read of the group's other members.
+// costs 100 rows, never a read of the group's other members. The values
+// travel as one JSON parameter, and each is resolved by a scalar subquery,
+// which no planner turns into a scan of the tenant's resources.
 func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch storage.MemberChange) error {
 	var w row
 	if g := ch.Group; g != nil {
@@ -47,11 +49,14 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		if err != nil {
 			return err
 		}
+		// probe resolves the id in the JSON row j to its row id, one
+		// index probe per value (a User before a Group sharing the id).
+		probe := `(SELECT x.rid FROM scimkit_resources x WHERE x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = ` +
+			s.d.Col("j", 0) + ` ORDER BY x.kind DESC LIMIT 1)`
 		if add != "" {
 			var missing string
 			err := tx.QueryRowContext(ctx, s.sql(`SELECT `+s.d.Col("j", 0)+` FROM `+s.d.JSONRows("j")+`
-				WHERE NOT EXISTS (SELECT 1 FROM scimkit_resources x WHERE x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = `+s.d.Col("j", 0)+`)
-				LIMIT 1`), add, tenant).Scan(&missing)
+				WHERE `+probe+` IS NULL LIMIT 1`), add, tenant).Scan(&missing)
 			if err == nil {
 				return fmt.Errorf("%s: group %q: member %q: %w", s.d.Name(), groupID, missing, storage.ErrInvalidMember)
 			}
@@ -74,18 +79,18 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		}
 		if remove != "" {
 			if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_members WHERE group_rid = ? AND member_rid IN
-				(SELECT x.rid FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = `+s.d.Col("j", 0)+`)`),
-				rid, remove, tenant); err != nil {
+				(SELECT `+probe+` FROM `+s.d.JSONRows("j")+`)`), rid, tenant, remove); err != nil {
 				return err
 			}
 		}
 		if add != "" {
+			// WHERE 1 = 1 keeps SQLite from reading ON CONFLICT as a
+			// join constraint.
 			if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
-				SELECT ?, x.rid, `+s.d.Col("j", 1)+`, `+s.d.Col("j", 2)+`
-				FROM `+s.d.JSONRows("j")+` JOIN scimkit_resources x ON x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = `+s.d.Col("j", 0)+`
+				SELECT ?, `+probe+`, `+s.d.Col("j", 1)+`, `+s.d.Col("j", 2)+` FROM `+s.d.JSONRows("j")+`
 				WHERE 1 = 1 ORDER BY `+s.d.Ord("j")+`
 				ON CONFLICT (group_rid, member_rid) DO UPDATE SET display = excluded.display, display_fold = excluded.display_fold`),
-				rid, add, tenant); err != nil {
+				rid, tenant, add); err != nil {
 				return err
 			}
 		}

@@ -358,11 +358,23 @@ func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id
 
 // SetTokenHash stores hash as the tenant's only token hash.
 func (s *Store) SetTokenHash(ctx context.Context, tenant string, hash []byte) error {
-	return s.write(ctx, func(tx Tx) error {
-		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_tokens (tenant, hash) VALUES (?, ?)
-			ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash`), tenant, hash)
-		return err
-	})
+	set := func() error {
+		return s.write(ctx, func(tx Tx) error {
+			_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_tokens (tenant, hash) VALUES (?, ?)
+				ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash`), tenant, hash)
+			return err
+		})
+	}
+	err := set()
+	if errors.Is(err, storage.ErrConflict) {
+		// Two instances setting the same token at once: the upsert
+		// arbitrates on the tenant, so the other insert trips the
+		// hash's unique index instead. Now that it has committed, the
+		// upsert takes its update path. A hash another tenant holds
+		// conflicts again.
+		err = set()
+	}
+	return err
 }
 
 // TokenHash returns the tenant's token hash or ErrNotFound.

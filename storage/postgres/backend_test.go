@@ -19,18 +19,22 @@ import (
 
 // TestIndexedLookups checks with EXPLAIN that PostgreSQL can answer every
 // IdP lookup, and the unfiltered page in creation order, from an index.
-// Sequential scans are disabled for the check, so a plan that still scans
-// means no index applies (the tables are too small for the planner to
-// prefer an index on its own).
+// The tables are analyzed and sequential scans disabled for the check
+// (they are too small for the planner to prefer an index on its own), so
+// a plan that still scans means no index applies. A page's rows may be
+// sorted after they were found: that sorts at most a page.
 func TestIndexedLookups(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	conn, err := s.DB().Conn(ctx)
 	require.NoError(t, err)
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, "SET enable_seqscan = off")
-	require.NoError(t, err)
-	for _, st := range sqlstoretest.IndexedStatements(t, s) {
+	statements := sqlstoretest.IndexedStatements(t, s)
+	for _, q := range []string{"ANALYZE", "SET enable_seqscan = off"} {
+		_, err = conn.ExecContext(ctx, q)
+		require.NoError(t, err)
+	}
+	for _, st := range statements {
 		t.Run(st.Name, func(t *testing.T) {
 			rows, err := conn.QueryContext(ctx, "EXPLAIN "+st.SQL, st.Args...)
 			require.NoError(t, err)
@@ -43,9 +47,8 @@ func TestIndexedLookups(t *testing.T) {
 			}
 			require.NoError(t, rows.Err())
 			p := strings.Join(plan, "\n")
-			assert.Contains(t, p, "Index", "plan:\n%s", p)
+			assert.Regexp(t, st.Index, p, "plan:\n%s", p)
 			assert.NotContains(t, p, "Seq Scan", "plan:\n%s", p)
-			assert.NotContains(t, p, "Sort", "plan:\n%s", p)
 		})
 	}
 }

@@ -90,3 +90,15 @@ func TestSQL(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkStore: SCIMKIT_POSTGRES_DSN=... go test -run XXX -bench . ./storage/postgres
+func BenchmarkStore(b *testing.B) {
+	pool := newPool(b)
+	sqlstoretest.Bench(b, func(ctx context.Context) (storage.Store, error) {
+		s, err := postgres.New(ctx, pool)
+		if err == nil {
+			b.Cleanup(func() { assert.NoError(b, s.Close()) })
+		}
+		return s, err
+	})
+}

@@ -38,11 +38,12 @@ func TestIndexedLookups(t *testing.T) {
 			}
 			require.NoError(t, rows.Err())
 			p := strings.Join(plan, "\n")
-			t.Logf("%s\n%s", st.SQL, p)
-			assert.Contains(t, p, "USING", "plan:\n%s", p)
+			assert.Regexp(t, st.Index, p, "plan:\n%s", p)
 			for _, line := range plan {
 				assert.NotRegexp(t, `^SCAN (r|scimkit_resources)\b`, line, "full scan of the resources:\n%s", p)
-				assert.NotContains(t, line, "TEMP B-TREE", "sort instead of index order:\n%s", p)
+				if !strings.HasPrefix(st.Name, "member") { // a member add sorts its own batch
+					assert.NotContains(t, line, "TEMP B-TREE", "sort instead of index order:\n%s", p)
+				}
 				assert.NotRegexp(t, `scimkit_resources_id \(tenant=\?( AND kind=\?)?\)`, line, "id lookup on an index prefix:\n%s", p)
 			}
 		})

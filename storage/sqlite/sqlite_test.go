@@ -39,3 +39,15 @@ func TestSQL(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkStore: go test -run XXX -bench . ./storage/sqlite
+func BenchmarkStore(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "scim.db")
+	sqlstoretest.Bench(b, func(ctx context.Context) (storage.Store, error) {
+		s, err := sqlite.Open(ctx, path)
+		if err == nil {
+			b.Cleanup(func() { assert.NoError(b, s.Close()) })
+		}
+		return s, err
+	})
+}

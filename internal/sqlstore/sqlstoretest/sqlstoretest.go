@@ -240,9 +240,10 @@ func (s *server) do(t *testing.T, method, path string, body any) (int, map[strin
 
 // Statement is one statement a store ran, with the arguments it was given.
 type Statement struct {
-	Name string // what it does
-	SQL  string
-	Args []any
+	Name  string // what it does
+	SQL   string
+	Args  []any
+	Index string // a regexp matching the index that must answer it
 }
 
 // IndexedStatements seeds s and returns the count and page statements
@@ -253,42 +254,75 @@ type Statement struct {
 func IndexedStatements(t *testing.T, s storage.Store) []Statement {
 	t.Helper()
 	ctx := context.Background()
-	for i := range 50 {
+	// Enough rows that a planner's choice of index means something.
+	for i := range 2000 {
 		u := user(fmt.Sprintf("u%02d", i), fmt.Sprintf("u%02d@x.test", i))
 		u.ExternalID, u.Emails = fmt.Sprintf("e%02d", i), []string{u.Name}
 		require.NoError(t, s.Create(ctx, "acme", u))
 	}
-	g := &storage.Resource{Kind: storage.KindGroup, ID: "g", Name: "G", Data: []byte(`{"displayName":"G"}`)}
-	require.NoError(t, s.Create(ctx, "acme", g))
-	require.NoError(t, s.ChangeMembers(ctx, "acme", "g", storage.MemberChange{Add: []storage.Member{{Value: "u07"}}}))
+	for i := range 100 {
+		id := fmt.Sprintf("g%d", i)
+		g := &storage.Resource{Kind: storage.KindGroup, ID: id, Name: id, Data: []byte(`{"displayName":"` + id + `"}`)}
+		require.NoError(t, s.Create(ctx, "acme", g))
+		require.NoError(t, s.ChangeMembers(ctx, "acme", id, storage.MemberChange{Add: []storage.Member{{Value: fmt.Sprintf("u%02d", 100+i)}}}))
+	}
+	require.NoError(t, s.ChangeMembers(ctx, "acme", "g7", storage.MemberChange{Add: []storage.Member{{Value: "u07"}}}))
 
 	cases := []struct {
 		name   string
 		q      storage.Query
 		lookup []any // the lookup's arguments after tenant and kind
+		index  string
 	}{
-		{"userName eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupName, Value: "U07@x.test"}}, []any{"u07@x.test"}},
-		{"externalId eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupExternalID, Value: "e07"}}, []any{"e07"}},
-		{"id eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupID, Value: "u07"}}, []any{"u07"}},
-		{"emails.value eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupEmail, Value: "u07@x.test"}}, []any{"acme", "u07@x.test"}},
-		{"members[value eq]", storage.Query{Kind: storage.KindGroup, Lookup: &storage.Lookup{Field: storage.LookupMember, Value: "u07"}}, []any{"acme", "u07"}},
-		{"displayName eq", storage.Query{Kind: storage.KindGroup, Lookup: &storage.Lookup{Field: storage.LookupName, Value: "g"}}, []any{"g"}},
-		{"page", storage.Query{Kind: storage.KindUser}, nil},
+		{"userName eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupName, Value: "U07@x.test"}}, []any{"u07@x.test"}, "scimkit_resources_name"},
+		{"externalId eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupExternalID, Value: "e07"}}, []any{"e07"}, "scimkit_resources_external_id"},
+		{"id eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupID, Value: "u07"}}, []any{"u07"}, "scimkit_resources_id"},
+		{"emails.value eq", storage.Query{Kind: storage.KindUser, Lookup: &storage.Lookup{Field: storage.LookupEmail, Value: "u07@x.test"}}, []any{"acme", "u07@x.test"}, "scimkit_emails_value"},
+		{"members[value eq]", storage.Query{Kind: storage.KindGroup, Lookup: &storage.Lookup{Field: storage.LookupMember, Value: "u07"}}, []any{"acme", "u07"}, "scimkit_members_member"},
+		{"displayName eq", storage.Query{Kind: storage.KindGroup, Lookup: &storage.Lookup{Field: storage.LookupName, Value: "G7"}}, []any{"g7"}, "scimkit_resources_name"},
+		{"page", storage.Query{Kind: storage.KindUser}, nil, "scimkit_resources_(order|pkey)"},
 	}
 	var out []Statement
-	for _, tc := range cases {
+	capture := func(q storage.Query) string {
 		var stmts []string
 		s.(traced).Trace(func(q string) { stmts = append(stmts, q) })
-		tc.q.Count, tc.q.StartIndex = 10, 1
-		p, err := s.List(ctx, "acme", tc.q)
+		p, err := s.List(ctx, "acme", q)
 		s.(traced).Trace(nil)
-		require.NoError(t, err, tc.name)
-		require.NotZero(t, p.Total, tc.name)
-		require.Len(t, stmts, 2, "%s: a count and a page: %q", tc.name, stmts)
-		args := append([]any{"acme", string(tc.q.Kind)}, tc.lookup...)
-		out = append(out,
-			Statement{Name: tc.name + " (count)", SQL: stmts[0], Args: args},
-			Statement{Name: tc.name + " (page)", SQL: stmts[1], Args: append(append([]any(nil), args...), 10, 0)})
+		require.NoError(t, err)
+		require.NotZero(t, p.Total)
+		require.NotEmpty(t, stmts)
+		return stmts[0] // a full page is followed by a count
 	}
+	for _, tc := range cases {
+		args := append([]any{"acme", string(tc.q.Kind)}, tc.lookup...)
+		tc.q.Count = 0
+		out = append(out, Statement{Name: tc.name + " (count)", SQL: capture(tc.q), Args: args, Index: tc.index})
+		tc.q.Count = 10
+		out = append(out, Statement{Name: tc.name + " (page)", SQL: capture(tc.q), Args: append(append([]any(nil), args...), 10, 0), Index: tc.index})
+	}
+
+	// A member change: each value probes the id index.
+	var stmts []string
+	s.(traced).Trace(func(q string) { stmts = append(stmts, q) })
+	err := s.ChangeMembers(ctx, "acme", "g7", storage.MemberChange{Remove: []string{"u08"}, Add: []storage.Member{{Value: "u09"}}})
+	s.(traced).Trace(nil)
+	require.NoError(t, err)
+	const one = `[["u09","",""]]`
+	for _, q := range stmts {
+		var st Statement
+		switch {
+		case strings.Contains(q, "IS NULL LIMIT 1"):
+			st = Statement{Name: "member check", Args: []any{one, "acme"}}
+		case strings.HasPrefix(q, "DELETE FROM scimkit_members") && strings.Contains(q, "IN"):
+			st = Statement{Name: "member remove", Args: []any{int64(1), "acme", `[["u08"]]`}}
+		case strings.HasPrefix(q, "INSERT INTO scimkit_members"):
+			st = Statement{Name: "member add", Args: []any{int64(1), "acme", one}}
+		default:
+			continue
+		}
+		st.SQL, st.Index = q, "scimkit_resources_id"
+		out = append(out, st)
+	}
+	require.Len(t, out, 2*len(cases)+3, "statements: %q", stmts)
 	return out
 }
