@@ -48,6 +48,9 @@ type Dialect interface {
 	Begin(ctx context.Context, db *sql.DB) (Tx, error)
 	// LockMigrations serialises migrations between processes inside tx.
 	LockMigrations(ctx context.Context, tx Tx) error
+	// Prepare tells whether reads should be prepared once and reused
+	// (SQLite; pgx already caches statements per connection).
+	Prepare() bool
 	// Rebind rewrites ? placeholders.
 	Rebind(query string) string
 	// Classify maps a driver error: it returns an error wrapping a

@@ -31,7 +31,7 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 	}
 	var p storage.Page
 	count := func() error {
-		err := s.db.QueryRowContext(ctx, s.sql(`SELECT count(*) FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where), b.args...).Scan(&p.Total)
+		err := s.queryRow(ctx, `SELECT count(*) FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where, b.args...).Scan(&p.Total)
 		return s.read(err)
 	}
 	if q.Count == 0 {
@@ -45,7 +45,7 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 	// are read: a page at offset 90,000 skips index entries, not rows.
 	query := `SELECT ` + resourceColumns + ` FROM scimkit_resources r WHERE r.rid IN (SELECT r.rid FROM scimkit_resources r` +
 		s.d.RowJSON() + ` WHERE ` + where + ` ORDER BY r.rid LIMIT ? OFFSET ?) ORDER BY r.rid`
-	rows, err := s.db.QueryContext(ctx, s.sql(query), append(b.args, limit, start-1)...)
+	rows, err := s.query(ctx, query, append(b.args, limit, start-1)...)
 	if err != nil {
 		return storage.Page{}, s.read(err)
 	}
@@ -116,7 +116,7 @@ func (b *builder) lookup(tenant string, l *storage.Lookup) string {
 // keeping those [storage.Match] accepts. It reads candidates row by row
 // and keeps only the page.
 func (s *Store) listChecked(ctx context.Context, tenant string, q storage.Query, where string, args []any, start int) (storage.Page, error) {
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT `+resourceColumns+` FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where+` ORDER BY r.rid`), args...)
+	rows, err := s.query(ctx, `SELECT `+resourceColumns+` FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where+` ORDER BY r.rid`, args...)
 	if err != nil {
 		return storage.Page{}, s.read(err)
 	}

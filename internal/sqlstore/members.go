@@ -141,8 +141,8 @@ func jsonRows(n int, row func(i int) []string) (string, error) {
 // ListMembers returns the group's members in insertion order.
 func (s *Store) ListMembers(ctx context.Context, tenant, groupID string) ([]storage.Member, error) {
 	var rid int64
-	err := s.db.QueryRowContext(ctx, s.sql(`SELECT rid FROM scimkit_resources
-		WHERE tenant = ? AND kind = 'Group' AND id = ?`), tenant, groupID).Scan(&rid)
+	err := s.queryRow(ctx, `SELECT rid FROM scimkit_resources
+		WHERE tenant = ? AND kind = 'Group' AND id = ?`, tenant, groupID).Scan(&rid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.notFound(storage.KindGroup, groupID)
 	}
@@ -163,10 +163,10 @@ func (s *Store) members(ctx context.Context, rids []int64) (map[int64][]storage.
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT m.group_rid, x.id, x.kind, m.display
+	rows, err := s.query(ctx, `SELECT m.group_rid, x.id, x.kind, m.display
 		FROM scimkit_members m JOIN scimkit_resources x ON x.rid = m.member_rid
 		WHERE m.group_rid IN (SELECT `+s.d.ColInt("j", 0)+` FROM `+s.d.JSONRows("j")+`)
-		ORDER BY m.group_rid, m.pos`), string(param))
+		ORDER BY m.group_rid, m.pos`, string(param))
 	if err != nil {
 		return nil, s.read(err)
 	}

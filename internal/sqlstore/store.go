@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +26,14 @@ type Store struct {
 	maxRetries int
 	// trace, when set, sees the text of every statement.
 	trace atomic.Pointer[func(query string)]
+
+	stmtMu sync.Mutex           // guards stmts
+	stmts  map[string]*sql.Stmt // prepared reads by text, when the dialect wants them
 }
+
+// maxStmts bounds the prepared statement cache; filters of unusual
+// shapes beyond it run unprepared.
+const maxStmts = 512
 
 var _ storage.Store = (*Store)(nil)
 
@@ -50,6 +58,63 @@ func (s *Store) Trace(f func(query string)) {
 		return
 	}
 	s.trace.Store(&f)
+}
+
+// queryRow runs a read on the database, prepared once per text where the
+// dialect asks for it (SQLite compiles every unprepared statement anew).
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	q = s.sql(q)
+	if st := s.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, q, args...)
+}
+
+// query is queryRow for several rows.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q = s.sql(q)
+	if st := s.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, q, args...)
+}
+
+// prepared returns the cached statement for q, preparing it, or nil when
+// the dialect does not cache, the cache is full or q does not prepare (the
+// unprepared run then reports the error).
+func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
+	if !s.d.Prepare() {
+		return nil
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st := s.stmts[q]; st != nil {
+		return st
+	}
+	if len(s.stmts) >= maxStmts {
+		return nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if s.stmts == nil {
+		s.stmts = make(map[string]*sql.Stmt)
+	}
+	s.stmts[q] = st
+	return st
+}
+
+// Close releases the prepared statements; the database stays open.
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	var errs []error
+	for q, st := range s.stmts {
+		errs = append(errs, st.Close())
+		delete(s.stmts, q)
+	}
+	return errors.Join(errs...)
 }
 
 // sql rebinds q for the dialect and traces it.
@@ -269,8 +334,8 @@ func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64,
 
 // Get returns the resource or ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
-	_, r, err := scanResource(s.db.QueryRowContext(ctx, s.sql(`SELECT `+resourceColumns+`
-		FROM scimkit_resources r WHERE r.tenant = ? AND r.kind = ? AND r.id = ?`), tenant, string(kind), id), kind)
+	_, r, err := scanResource(s.queryRow(ctx, `SELECT `+resourceColumns+`
+		FROM scimkit_resources r WHERE r.tenant = ? AND r.kind = ? AND r.id = ?`, tenant, string(kind), id), kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.notFound(kind, id)
 	}
@@ -380,7 +445,7 @@ func (s *Store) SetTokenHash(ctx context.Context, tenant string, hash []byte) er
 // TokenHash returns the tenant's token hash or ErrNotFound.
 func (s *Store) TokenHash(ctx context.Context, tenant string) ([]byte, error) {
 	var h []byte
-	err := s.db.QueryRowContext(ctx, s.sql(`SELECT hash FROM scimkit_tokens WHERE tenant = ?`), tenant).Scan(&h)
+	err := s.queryRow(ctx, `SELECT hash FROM scimkit_tokens WHERE tenant = ?`, tenant).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: token of tenant %q: %w", s.d.Name(), tenant, storage.ErrNotFound)
 	}
@@ -390,7 +455,7 @@ func (s *Store) TokenHash(ctx context.Context, tenant string) ([]byte, error) {
 // TenantByTokenHash returns the tenant owning hash or ErrNotFound.
 func (s *Store) TenantByTokenHash(ctx context.Context, hash []byte) (string, error) {
 	var t string
-	err := s.db.QueryRowContext(ctx, s.sql(`SELECT tenant FROM scimkit_tokens WHERE hash = ?`), hash).Scan(&t)
+	err := s.queryRow(ctx, `SELECT tenant FROM scimkit_tokens WHERE hash = ?`, hash).Scan(&t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("%s: token: %w", s.d.Name(), storage.ErrNotFound)
 	}

@@ -96,6 +96,8 @@ func (dialect) Classify(err error) (error, bool) {
 	return err, false
 }
 
+func (dialect) Prepare() bool { return false }
+
 func (dialect) ForUpdate() string { return " FOR UPDATE" }
 func (dialect) Collate() string   { return ` COLLATE "C"` }
 func (dialect) True() string      { return "true" }

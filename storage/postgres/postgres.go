@@ -20,6 +20,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -49,7 +50,7 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 }
 
 // Close releases the store's handle on the pool; the pool stays open.
-func (s *Store) Close() error { return s.DB().Close() }
+func (s *Store) Close() error { return errors.Join(s.Store.Close(), s.DB().Close()) }
 
 // migrations are the schema steps, oldest first (see sqlstore.Migrate).
 // Released steps are never edited.

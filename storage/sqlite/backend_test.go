@@ -100,7 +100,7 @@ func TestErrors(t *testing.T) {
 	srv, err := scimkit.New(s, s)
 	require.NoError(t, err)
 	require.NoError(t, scimkit.SetToken(ctx, s, "acme", "test-token"))
-	require.NoError(t, s.DB().Close())
+	require.NoError(t, s.Close()) // as a lost database would leave it
 
 	_, err = s.Get(ctx, "acme", storage.KindUser, "u1")
 	assert.ErrorIs(t, err, storage.ErrUnavailable)

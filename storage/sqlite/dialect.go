@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,38 +30,117 @@ const (
 	codeConstraintUnique     = 2067
 )
 
-// dialect is SQLite's [sqlstore.Dialect]. Its mutex is the one writer:
-// writes in this process queue on it rather than on SQLite's busy lock.
+// dialect is SQLite's [sqlstore.Dialect]. SQLite has one writer, and so
+// does the dialect: one connection, kept for the store's life with its
+// statements prepared, that writes hold from Begin to Commit or Rollback.
+// Writes in this process queue on mu rather than on SQLite's busy lock.
 type dialect struct {
-	mu sync.Mutex // held from Begin until Commit or Rollback
+	mu    sync.Mutex           // held by the open write transaction; guards conn and stmts
+	conn  *sql.Conn            // the writer, opened by the first Begin
+	stmts map[string]*sql.Stmt // prepared on conn, by text
 }
 
 func (*dialect) Name() string { return "sqlite" }
 
 func (*dialect) Migrations() []string { return migrations }
 
-// Begin takes the process's write lock, then the database's with BEGIN
-// IMMEDIATE, so a transaction never fails half-way for want of it.
+// Begin takes the writer, then SQLite's write lock with BEGIN IMMEDIATE,
+// so a transaction never fails half-way for want of the lock; another
+// process holding it is waited for (busy_timeout) and then retried.
 func (d *dialect) Begin(ctx context.Context, db *sql.DB) (sqlstore.Tx, error) {
 	d.mu.Lock()
-	conn, err := db.Conn(ctx)
-	if err != nil {
+	if d.conn == nil {
+		// Not ctx: the connection outlives this request.
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			d.mu.Unlock()
+			return nil, err
+		}
+		d.conn = conn
+	}
+	if _, err := d.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		d.drop(err)
 		d.mu.Unlock()
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		_ = conn.Close()
-		d.mu.Unlock()
-		return nil, err
-	}
-	return &tx{Conn: conn, unlock: d.mu.Unlock}, nil
+	return &tx{d: d}, nil
 }
 
-// tx is a transaction begun with BEGIN IMMEDIATE on one connection.
+// drop closes the writer after an error that broke it; the next Begin
+// opens another. The caller holds mu.
+func (d *dialect) drop(err error) {
+	if !errors.Is(err, driver.ErrBadConn) && !errors.Is(err, sql.ErrConnDone) {
+		return
+	}
+	d.closeWriter()
+}
+
+// closeWriter closes the statements and the writer. The caller holds mu.
+func (d *dialect) closeWriter() error {
+	var errs []error
+	for q, st := range d.stmts {
+		errs = append(errs, st.Close())
+		delete(d.stmts, q)
+	}
+	if d.conn != nil {
+		errs = append(errs, d.conn.Close())
+		d.conn = nil
+	}
+	return errors.Join(errs...)
+}
+
+// close releases the writer.
+func (d *dialect) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closeWriter()
+}
+
+// stmt returns q prepared on the writer, or nil (run it unprepared) when
+// the cache is full or q does not prepare.
+func (d *dialect) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st := d.stmts[q]; st != nil {
+		return st
+	}
+	if len(d.stmts) >= 256 {
+		return nil
+	}
+	st, err := d.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if d.stmts == nil {
+		d.stmts = make(map[string]*sql.Stmt)
+	}
+	d.stmts[q] = st
+	return st
+}
+
+// tx is a write transaction on the writer.
 type tx struct {
-	*sql.Conn
-	unlock func()
-	done   bool
+	d    *dialect
+	done bool
+}
+
+func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.d.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.d.conn.ExecContext(ctx, q, args...)
+}
+
+func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.d.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.d.conn.QueryContext(ctx, q, args...)
+}
+
+func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.d.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.d.conn.QueryRowContext(ctx, q, args...)
 }
 
 func (t *tx) end(stmt string) error {
@@ -68,13 +148,15 @@ func (t *tx) end(stmt string) error {
 		return sql.ErrTxDone
 	}
 	t.done = true
+	defer t.d.mu.Unlock()
 	// A commit must not be cut short by a cancelled request.
-	_, err := t.ExecContext(context.Background(), stmt)
+	_, err := t.d.conn.ExecContext(context.Background(), stmt)
 	if err != nil && stmt == "COMMIT" {
-		_, _ = t.ExecContext(context.Background(), "ROLLBACK")
+		_, _ = t.d.conn.ExecContext(context.Background(), "ROLLBACK")
 	}
-	_ = t.Conn.Close()
-	t.unlock()
+	if err != nil {
+		t.d.drop(err)
+	}
 	return err
 }
 
@@ -86,6 +168,8 @@ func (t *tx) Rollback() error { return t.end("ROLLBACK") }
 func (*dialect) LockMigrations(context.Context, sqlstore.Tx) error { return nil }
 
 func (*dialect) Rebind(q string) string { return q }
+
+func (*dialect) Prepare() bool { return true }
 
 // Classify is the one place where SQLite errors become storage errors.
 func (*dialect) Classify(err error) (error, bool) {

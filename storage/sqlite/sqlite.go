@@ -18,6 +18,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -33,7 +34,8 @@ import (
 type Store struct {
 	*sqlstore.Store
 	// owned is set when Open opened the database, which Close closes.
-	owned bool
+	owned  bool
+	writer *dialect
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -73,11 +75,13 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	if err := setWAL(ctx, db); err != nil {
 		return nil, err
 	}
-	s, err := sqlstore.New(ctx, db, &dialect{})
+	d := &dialect{}
+	s, err := sqlstore.New(ctx, db, d)
 	if err != nil {
+		_ = d.close()
 		return nil, err
 	}
-	return &Store{Store: s}, nil
+	return &Store{Store: s, writer: d}, nil
 }
 
 // setWAL switches the database to WAL mode (a setting kept in the file).
@@ -104,13 +108,15 @@ func setWAL(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// Close closes the database if Open opened it; a handle the host passed
-// to New is left to the host.
+// Close releases the store's connection and prepared statements, and
+// closes the database if Open opened it; a handle the host passed to New
+// is left open.
 func (s *Store) Close() error {
-	if !s.owned {
-		return nil
+	errs := []error{s.Store.Close(), s.writer.close()}
+	if s.owned {
+		errs = append(errs, s.DB().Close())
 	}
-	return s.DB().Close()
+	return errors.Join(errs...)
 }
 
 // migrations are the schema steps, oldest first (see sqlstore.Migrate).
