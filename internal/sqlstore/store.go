@@ -289,7 +289,16 @@ func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) 
 		return fmt.Errorf("%s: create %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
 	}
 	r.Version = 1
+	if c, ok := s.d.(creationObserver); ok {
+		c.Created(ctx, s.db)
+	}
 	return nil
+}
+
+// creationObserver is a Dialect that wants to know of every Create (for
+// PostgreSQL's first statistics).
+type creationObserver interface {
+	Created(ctx context.Context, db *sql.DB)
 }
 
 func (s *Store) insertEmails(ctx context.Context, tx Tx, tenant string, rid int64, folds []string) error {

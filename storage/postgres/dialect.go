@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -22,7 +23,36 @@ import (
 const migrationLock = 0x7363696d
 
 // dialect is PostgreSQL's [sqlstore.Dialect].
-type dialect struct{}
+type dialect struct {
+	stats *statistics
+}
+
+// statistics gives the planner its first statistics. Until autovacuum
+// has analyzed the resources table (up to a minute after it starts
+// filling, autovacuum_naptime), the planner has no column statistics and
+// prices a userName lookup through its unique index the same as a walk
+// of the tenant's rows, and may pick the walk: an initial sync would then
+// scan on every lookup. So after its first 1,000 creates, a store
+// analyzes the tables if nothing has yet; from then on autovacuum keeps
+// the statistics current.
+type statistics struct {
+	creates atomic.Int64
+}
+
+// Created counts a create and, at the 1,000th, checks the statistics.
+func (d dialect) Created(ctx context.Context, db *sql.DB) {
+	if d.stats == nil || d.stats.creates.Add(1) != 1000 {
+		return
+	}
+	// Statistics are an optimisation: errors are ignored, the write
+	// succeeded.
+	var analyzed bool
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(last_analyze, last_autoanalyze) IS NOT NULL
+		FROM pg_stat_user_tables WHERE relid = 'scimkit_resources'::regclass`).Scan(&analyzed); err != nil || analyzed {
+		return
+	}
+	_, _ = db.ExecContext(ctx, `ANALYZE scimkit_resources, scimkit_emails, scimkit_members`)
+}
 
 func (dialect) Name() string { return "postgres" }
 
