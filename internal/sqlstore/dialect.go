@@ -22,7 +22,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 )
 
 // Tx is a write transaction: *sql.Tx, or a connection on which the dialect
@@ -109,6 +108,3 @@ type Dialect interface {
 
 // Loc is a dialect's handle on a JSON value.
 type Loc any
-
-// errRetry marks an error the store retries the transaction for.
-var errRetry = errors.New("sqlstore: retry")

@@ -117,12 +117,12 @@ func (b *builder) compare(f storage.Compare) cond {
 	}
 	from, e := b.d.Elements(root, b.newAlias())
 	c := b.leaf(at(e), f)
-	any := cond{"EXISTS (SELECT 1 FROM " + from + " WHERE " + c.sql + ")", c.exact}
+	exists := cond{"EXISTS (SELECT 1 FROM " + from + " WHERE " + c.sql + ")", c.exact}
 	if !emptyMatches(f) {
-		return any
+		return exists
 	}
 	from2, _ := b.d.Elements(root, b.newAlias())
-	return cond{"(" + any.sql + " OR NOT EXISTS (SELECT 1 FROM " + from2 + "))", any.exact}
+	return cond{"(" + exists.sql + " OR NOT EXISTS (SELECT 1 FROM " + from2 + "))", exists.exact}
 }
 
 // emptyMatches tells whether f matches an attribute without values.
@@ -361,12 +361,12 @@ func (b *builder) members(f storage.Compare) cond {
 		return cond{"EXISTS (SELECT 1 FROM " + memberFrom(a) + ")", true}
 	}
 	c := b.memberLeaf(f, a)
-	any := cond{"EXISTS (SELECT 1 FROM " + memberFrom(a) + " WHERE " + c.sql + ")", c.exact}
+	exists := cond{"EXISTS (SELECT 1 FROM " + memberFrom(a) + " WHERE " + c.sql + ")", c.exact}
 	if !emptyMatches(f) {
-		return any
+		return exists
 	}
 	a2 := b.newAlias()
-	return cond{"(" + any.sql + " OR NOT EXISTS (SELECT 1 FROM " + memberFrom(a2) + "))", any.exact}
+	return cond{"(" + exists.sql + " OR NOT EXISTS (SELECT 1 FROM " + memberFrom(a2) + "))", exists.exact}
 }
 
 // memberFilter translates the filter of members[...] on member row a.
