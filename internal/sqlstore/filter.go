@@ -50,29 +50,39 @@ func (b *builder) lit(v bool) cond {
 func (b *builder) superset() cond { return cond{b.d.True(), false} }
 
 func (b *builder) filter(f storage.Filter) cond {
+	return b.logic(f, func(f storage.Filter) cond {
+		switch f := f.(type) {
+		case nil:
+			return b.lit(true)
+		case storage.ValuePath:
+			return b.valuePath(f)
+		case storage.Compare:
+			return b.compare(f)
+		}
+		return b.superset()
+	})
+}
+
+// logic translates the And, Or and Not of f and hands every other node to
+// term.
+func (b *builder) logic(f storage.Filter, term func(storage.Filter) cond) cond {
 	switch f := f.(type) {
-	case nil:
-		return b.lit(true)
 	case storage.And:
-		l, r := b.filter(f.Left), b.filter(f.Right)
+		l, r := b.logic(f.Left, term), b.logic(f.Right, term)
 		return cond{"(" + l.sql + " AND " + r.sql + ")", l.exact && r.exact}
 	case storage.Or:
-		l, r := b.filter(f.Left), b.filter(f.Right)
+		l, r := b.logic(f.Left, term), b.logic(f.Right, term)
 		return cond{"(" + l.sql + " OR " + r.sql + ")", l.exact && r.exact}
 	case storage.Not:
-		x := b.filter(f.X)
+		x := b.logic(f.X, term)
 		if !x.exact {
 			// The complement of a superset is a subset: give up on
 			// narrowing rather than lose matches.
 			return b.superset()
 		}
 		return cond{"NOT " + x.sql, true}
-	case storage.ValuePath:
-		return b.valuePath(f)
-	case storage.Compare:
-		return b.compare(f)
 	}
-	return b.superset()
+	return term(f)
 }
 
 // compare translates a top-level comparison (RFC 7644 §3.4.2.2): a
@@ -155,27 +165,17 @@ func (b *builder) valuePath(f storage.ValuePath) cond {
 
 // elementFilter translates the filter inside a value path on element e.
 func (b *builder) elementFilter(f storage.Filter, e Loc) cond {
-	switch f := f.(type) {
-	case storage.And:
-		l, r := b.elementFilter(f.Left, e), b.elementFilter(f.Right, e)
-		return cond{"(" + l.sql + " AND " + r.sql + ")", l.exact && r.exact}
-	case storage.Or:
-		l, r := b.elementFilter(f.Left, e), b.elementFilter(f.Right, e)
-		return cond{"(" + l.sql + " OR " + r.sql + ")", l.exact && r.exact}
-	case storage.Not:
-		x := b.elementFilter(f.X, e)
-		if !x.exact {
+	return b.logic(f, func(f storage.Filter) cond {
+		c, ok := f.(storage.Compare)
+		if !ok {
 			return b.superset()
 		}
-		return cond{"NOT " + x.sql, true}
-	case storage.Compare:
-		name := f.Path.Sub
+		name := c.Path.Sub
 		if name == "" {
-			name = f.Path.Name
+			name = c.Path.Name
 		}
-		return b.leaf(b.d.Child(e, name), f)
-	}
-	return b.superset()
+		return b.leaf(b.d.Child(e, name), c)
+	})
 }
 
 // leaf compares the single JSON value at l (absent or null: no value).
@@ -371,23 +371,12 @@ func (b *builder) members(f storage.Compare) cond {
 
 // memberFilter translates the filter of members[...] on member row a.
 func (b *builder) memberFilter(f storage.Filter, a string) cond {
-	switch f := f.(type) {
-	case storage.And:
-		l, r := b.memberFilter(f.Left, a), b.memberFilter(f.Right, a)
-		return cond{"(" + l.sql + " AND " + r.sql + ")", l.exact && r.exact}
-	case storage.Or:
-		l, r := b.memberFilter(f.Left, a), b.memberFilter(f.Right, a)
-		return cond{"(" + l.sql + " OR " + r.sql + ")", l.exact && r.exact}
-	case storage.Not:
-		x := b.memberFilter(f.X, a)
-		if !x.exact {
-			return b.superset()
+	return b.logic(f, func(f storage.Filter) cond {
+		if c, ok := f.(storage.Compare); ok {
+			return b.memberLeaf(c, a)
 		}
-		return cond{"NOT " + x.sql, true}
-	case storage.Compare:
-		return b.memberLeaf(f, a)
-	}
-	return b.superset()
+		return b.superset()
+	})
 }
 
 // memberLeaf compares one sub-attribute of member row a: value (the

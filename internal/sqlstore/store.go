@@ -27,13 +27,8 @@ type Store struct {
 	// trace, when set, sees the text of every statement.
 	trace atomic.Pointer[func(query string)]
 
-	stmtMu sync.Mutex           // guards stmts
-	stmts  map[string]*sql.Stmt // prepared reads by text, when the dialect wants them
+	stmts StmtCache // prepared reads, when the dialect wants them
 }
-
-// maxStmts bounds the prepared statement cache; filters of unusual
-// shapes beyond it run unprepared.
-const maxStmts = 512
 
 var _ storage.Store = (*Store)(nil)
 
@@ -79,40 +74,59 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return s.db.QueryContext(ctx, q, args...)
 }
 
-// prepared returns the cached statement for q, preparing it, or nil when
-// the dialect does not cache, the cache is full or q does not prepare (the
-// unprepared run then reports the error).
+// prepared returns q prepared on the database, or nil.
 func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
 	if !s.d.Prepare() {
 		return nil
 	}
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st := s.stmts[q]; st != nil {
-		return st
-	}
-	if len(s.stmts) >= maxStmts {
-		return nil
-	}
-	st, err := s.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil
-	}
-	if s.stmts == nil {
-		s.stmts = make(map[string]*sql.Stmt)
-	}
-	s.stmts[q] = st
-	return st
+	return s.stmts.Get(ctx, q, s.db.PrepareContext)
 }
 
 // Close releases the prepared statements; the database stays open.
-func (s *Store) Close() error {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
+func (s *Store) Close() error { return s.stmts.Close() }
+
+// StmtCache holds statements prepared once per text, up to a bound:
+// filters of unusual shapes beyond it run unprepared. It is safe for
+// concurrent use; the zero value is empty.
+type StmtCache struct {
+	mu    sync.Mutex           // guards stmts
+	stmts map[string]*sql.Stmt // by text
+}
+
+// maxStmts bounds a StmtCache.
+const maxStmts = 512
+
+// Get returns the statement for q, preparing it with prepare, or nil
+// when the cache is full or q does not prepare (running q unprepared
+// then reports the error).
+func (c *StmtCache) Get(ctx context.Context, q string, prepare func(context.Context, string) (*sql.Stmt, error)) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.stmts[q]; st != nil {
+		return st
+	}
+	if len(c.stmts) >= maxStmts {
+		return nil
+	}
+	st, err := prepare(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if c.stmts == nil {
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[q] = st
+	return st
+}
+
+// Close closes and forgets every statement.
+func (c *StmtCache) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var errs []error
-	for q, st := range s.stmts {
+	for q, st := range c.stmts {
 		errs = append(errs, st.Close())
-		delete(s.stmts, q)
+		delete(c.stmts, q)
 	}
 	return errors.Join(errs...)
 }

@@ -16,6 +16,12 @@
 // pages come from the database in creation order. The schema is created
 // and upgraded by New from embedded, numbered migrations under an
 // advisory lock, so instances starting at once are safe.
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	...
+//	store, err := postgres.New(ctx, pool)
+//	...
+//	srv, err := scimkit.New(store, store, scimkit.WithBaseURL("https://app.example.com"))
 package postgres
 
 import (

@@ -35,9 +35,9 @@ const (
 // statements prepared, that writes hold from Begin to Commit or Rollback.
 // Writes in this process queue on mu rather than on SQLite's busy lock.
 type dialect struct {
-	mu    sync.Mutex           // held by the open write transaction; guards conn and stmts
-	conn  *sql.Conn            // the writer, opened by the first Begin
-	stmts map[string]*sql.Stmt // prepared on conn, by text
+	mu    sync.Mutex         // held by the open write transaction; guards conn and stmts
+	conn  *sql.Conn          // the writer, opened by the first Begin
+	stmts sqlstore.StmtCache // prepared on conn
 }
 
 func (*dialect) Name() string { return "sqlite" }
@@ -77,11 +77,7 @@ func (d *dialect) drop(err error) {
 
 // closeWriter closes the statements and the writer. The caller holds mu.
 func (d *dialect) closeWriter() error {
-	var errs []error
-	for q, st := range d.stmts {
-		errs = append(errs, st.Close())
-		delete(d.stmts, q)
-	}
+	errs := []error{d.stmts.Close()}
 	if d.conn != nil {
 		errs = append(errs, d.conn.Close())
 		d.conn = nil
@@ -96,24 +92,9 @@ func (d *dialect) close() error {
 	return d.closeWriter()
 }
 
-// stmt returns q prepared on the writer, or nil (run it unprepared) when
-// the cache is full or q does not prepare.
+// stmt returns q prepared on the writer, or nil (run it unprepared).
 func (d *dialect) stmt(ctx context.Context, q string) *sql.Stmt {
-	if st := d.stmts[q]; st != nil {
-		return st
-	}
-	if len(d.stmts) >= 256 {
-		return nil
-	}
-	st, err := d.conn.PrepareContext(ctx, q)
-	if err != nil {
-		return nil
-	}
-	if d.stmts == nil {
-		d.stmts = make(map[string]*sql.Stmt)
-	}
-	d.stmts[q] = st
-	return st
+	return d.stmts.Get(ctx, q, d.conn.PrepareContext)
 }
 
 // tx is a write transaction on the writer.
