@@ -13,7 +13,9 @@
 //     fold the same document with every string value lower-cased (in Go,
 //     so case-insensitive filters give the answers [storage.Match] gives,
 //     beyond ASCII).
-//   - scimkit_emails: (rid, email_fold), indexed by (tenant, email_fold).
+//   - scimkit_emails: (rid, email_fold), indexed by (tenant, email_fold),
+//     kept by triggers from the row's email_folds (folded in Go), so a
+//     create or replace is one statement.
 //   - scimkit_members: one row per (group, member) in insertion order, so
 //     a PATCH of 100 members writes 100 rows and never reads the others.
 //   - scimkit_tokens: one token hash per tenant.
@@ -39,12 +41,17 @@ type Tx interface {
 type Dialect interface {
 	// Name prefixes error messages ("sqlite", "postgres").
 	Name() string
-	// Migrations are the schema steps; step i is version i+1. A step is
-	// never edited once released, only appended.
-	Migrations() []string
+	// Migrations are the schema steps, each a list of statements; step i
+	// is version i+1. A step is never edited once released, only
+	// appended.
+	Migrations() [][]string
 	// Begin starts a write transaction. SQLite takes the write lock at
 	// once (one writer); PostgreSQL starts a READ COMMITTED transaction.
 	Begin(ctx context.Context, db *sql.DB) (Tx, error)
+	// Single is Begin for a write of one statement, which is atomic on
+	// its own: PostgreSQL runs it without BEGIN and COMMIT (two round
+	// trips fewer); SQLite's Single is its Begin.
+	Single(ctx context.Context, db *sql.DB) (Tx, error)
 	// LockMigrations serialises migrations between processes inside tx.
 	LockMigrations(ctx context.Context, tx Tx) error
 	// Prepare tells whether reads should be prepared once and reused

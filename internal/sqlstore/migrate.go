@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -32,10 +31,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("%s: database schema version %d is newer than this scimkit's %d", s.d.Name(), have, len(steps))
 		}
 		for v := have + 1; v <= len(steps); v++ {
-			for _, stmt := range strings.Split(steps[v-1], ";\n") {
-				if strings.TrimSpace(stmt) == "" {
-					continue
-				}
+			for _, stmt := range steps[v-1] {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%s: migration %d: %w", s.d.Name(), v, err)
 				}

@@ -144,8 +144,17 @@ func (s *Store) sql(q string) string {
 // the database aborted it for a reason that retrying cures. Errors are
 // mapped with the dialect's Classify.
 func (s *Store) write(ctx context.Context, f func(tx Tx) error) error {
+	return s.retry(ctx, s.d.Begin, f)
+}
+
+// single is write for f running one statement, atomic on its own.
+func (s *Store) single(ctx context.Context, f func(tx Tx) error) error {
+	return s.retry(ctx, s.d.Single, f)
+}
+
+func (s *Store) retry(ctx context.Context, begin func(context.Context, *sql.DB) (Tx, error), f func(tx Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.tryWrite(ctx, f)
+		err := s.tryWrite(ctx, begin, f)
 		if err == nil {
 			return nil
 		}
@@ -166,8 +175,8 @@ func (s *Store) write(ctx context.Context, f func(tx Tx) error) error {
 	}
 }
 
-func (s *Store) tryWrite(ctx context.Context, f func(tx Tx) error) (err error) {
-	tx, err := s.d.Begin(ctx, s.db)
+func (s *Store) tryWrite(ctx context.Context, begin func(context.Context, *sql.DB) (Tx, error), f func(tx Tx) error) (err error) {
+	tx, err := begin(ctx, s.db)
 	if err != nil {
 		return err
 	}
@@ -212,13 +221,15 @@ func (s *Store) notFound(kind storage.Kind, id string) error {
 
 // row is a resource's stored form.
 type row struct {
-	name, nameFold, externalID, emails string
-	data, fold                         []byte
-	emailFolds                         []string
+	name, nameFold, externalID string
+	// emails is the JSON array of the emails, emailFolds that of their
+	// distinct lower-cased forms, which triggers copy to scimkit_emails.
+	emails, emailFolds string
+	data, fold         []byte
 }
 
 func toRow(r *storage.Resource) (row, error) {
-	w := row{name: r.Name, nameFold: strings.ToLower(r.Name), externalID: r.ExternalID, data: r.Data}
+	w := row{name: r.Name, nameFold: strings.ToLower(r.Name), externalID: r.ExternalID, data: r.Data, emailFolds: "[]"}
 	if len(r.Emails) > 0 {
 		b, err := json.Marshal(r.Emails)
 		if err != nil {
@@ -226,12 +237,17 @@ func toRow(r *storage.Resource) (row, error) {
 		}
 		w.emails = string(b)
 		seen := make(map[string]bool, len(r.Emails))
+		folds := make([]string, 0, len(r.Emails))
 		for _, e := range r.Emails {
 			if f := strings.ToLower(e); !seen[f] {
 				seen[f] = true
-				w.emailFolds = append(w.emailFolds, f)
+				folds = append(folds, f)
 			}
 		}
+		if b, err = json.Marshal(folds); err != nil {
+			return row{}, err
+		}
+		w.emailFolds = string(b)
 	}
 	var err error
 	if w.fold, err = foldDocument(r.Data); err != nil {
@@ -287,17 +303,13 @@ func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) 
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx Tx) error {
-		var rid int64
-		err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO scimkit_resources
-			(tenant, kind, id, name, name_fold, external_id, emails, version, created, modified, data, fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING rid`),
-			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails,
-			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold)).Scan(&rid)
-		if err != nil {
-			return err
-		}
-		return s.insertEmails(ctx, tx, tenant, rid, w.emailFolds)
+	err = s.single(ctx, func(tx Tx) error {
+		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_resources
+			(tenant, kind, id, name, name_fold, external_id, emails, email_folds, version, created, modified, data, fold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`),
+			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails, w.emailFolds,
+			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("%s: create %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
@@ -313,24 +325,6 @@ func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) 
 // PostgreSQL's first statistics).
 type creationObserver interface {
 	Created(ctx context.Context, db *sql.DB)
-}
-
-func (s *Store) insertEmails(ctx context.Context, tx Tx, tenant string, rid int64, folds []string) error {
-	if len(folds) == 0 {
-		return nil
-	}
-	var q strings.Builder
-	q.WriteString("INSERT INTO scimkit_emails (rid, tenant, email_fold) VALUES ")
-	args := make([]any, 0, 3*len(folds))
-	for i, f := range folds {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?)")
-		args = append(args, rid, tenant, f)
-	}
-	_, err := tx.ExecContext(ctx, s.sql(q.String()), args...)
-	return err
 }
 
 const resourceColumns = "r.rid, r.id, r.external_id, r.name, r.emails, r.version, r.created, r.modified, r.data"
@@ -369,21 +363,15 @@ func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id st
 }
 
 // Replace stores r over the stored resource if r.Version is the stored
-// version (RFC 7644 §3.5.1, §3.14), inside one transaction.
+// version (RFC 7644 §3.5.1, §3.14): one UPDATE that checks the version.
 func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource) error {
 	w, err := toRow(r)
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx Tx) error {
-		rid, err := s.update(ctx, tx, tenant, r, w, r.Modified)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_emails WHERE rid = ?`), rid); err != nil {
-			return err
-		}
-		return s.insertEmails(ctx, tx, tenant, rid, w.emailFolds)
+	err = s.single(ctx, func(tx Tx) error {
+		_, err := s.update(ctx, tx, tenant, r, w, r.Modified)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("%s: replace %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
@@ -398,9 +386,9 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource)
 func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Resource, w row, modified time.Time) (int64, error) {
 	var rid int64
 	err := tx.QueryRowContext(ctx, s.sql(`UPDATE scimkit_resources SET
-		name = ?, name_fold = ?, external_id = ?, emails = ?, version = version + 1, modified = ?, data = ?, fold = ?
+		name = ?, name_fold = ?, external_id = ?, emails = ?, email_folds = ?, version = version + 1, modified = ?, data = ?, fold = ?
 		WHERE tenant = ? AND kind = ? AND id = ? AND version = ? RETURNING rid`),
-		w.name, w.nameFold, w.externalID, w.emails, micros(modified), string(w.data), string(w.fold),
+		w.name, w.nameFold, w.externalID, w.emails, w.emailFolds, micros(modified), string(w.data), string(w.fold),
 		tenant, string(r.Kind), r.ID, r.Version).Scan(&rid)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return rid, err
@@ -447,7 +435,7 @@ func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id
 // SetTokenHash stores hash as the tenant's only token hash.
 func (s *Store) SetTokenHash(ctx context.Context, tenant string, hash []byte) error {
 	set := func() error {
-		return s.write(ctx, func(tx Tx) error {
+		return s.single(ctx, func(tx Tx) error {
 			_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_tokens (tenant, hash) VALUES (?, ?)
 				ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash`), tenant, hash)
 			return err
@@ -487,7 +475,7 @@ func (s *Store) TenantByTokenHash(ctx context.Context, hash []byte) (string, err
 
 // DeleteTokenHash removes the tenant's token; absent is not an error.
 func (s *Store) DeleteTokenHash(ctx context.Context, tenant string) error {
-	return s.write(ctx, func(tx Tx) error {
+	return s.single(ctx, func(tx Tx) error {
 		_, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_tokens WHERE tenant = ?`), tenant)
 		return err
 	})

@@ -65,46 +65,63 @@ func (s *Store) Close() error { return errors.Join(s.Store.Close(), s.DB().Close
 // table that autovacuum has not analyzed yet (the first minute of an
 // initial sync), the planner prices a lookup through either the same and
 // keeps the later index, which must be the lookup's.
-var migrations = []string{
-	// 1: resources, emails, members, tokens.
-	`CREATE TABLE scimkit_resources (
-		rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-		tenant text COLLATE "C" NOT NULL,
-		kind text COLLATE "C" NOT NULL,
-		id text COLLATE "C" NOT NULL,
-		name text NOT NULL,
-		name_fold text COLLATE "C" NOT NULL,
-		external_id text COLLATE "C" NOT NULL DEFAULT '',
-		emails text NOT NULL DEFAULT '',
-		version bigint NOT NULL,
-		created bigint NOT NULL,
-		modified bigint NOT NULL,
-		data text NOT NULL,
-		fold text NOT NULL
-	);
-	CREATE INDEX scimkit_resources_order ON scimkit_resources (tenant, kind, rid);
-	CREATE UNIQUE INDEX scimkit_resources_id ON scimkit_resources (tenant, kind, id);
-	CREATE UNIQUE INDEX scimkit_resources_name ON scimkit_resources (tenant, kind, name_fold);
-	CREATE INDEX scimkit_resources_external_id ON scimkit_resources (tenant, kind, external_id);
-	CREATE TABLE scimkit_emails (
-		rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
-		tenant text COLLATE "C" NOT NULL,
-		email_fold text COLLATE "C" NOT NULL,
-		PRIMARY KEY (rid, email_fold)
-	);
-	CREATE INDEX scimkit_emails_value ON scimkit_emails (tenant, email_fold);
-	CREATE TABLE scimkit_members (
-		pos bigint GENERATED ALWAYS AS IDENTITY,
-		group_rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
-		member_rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
-		display text NOT NULL DEFAULT '',
-		display_fold text NOT NULL DEFAULT '',
-		PRIMARY KEY (group_rid, member_rid)
-	);
-	CREATE INDEX scimkit_members_order ON scimkit_members (group_rid, pos);
-	CREATE INDEX scimkit_members_member ON scimkit_members (member_rid);
-	CREATE TABLE scimkit_tokens (
-		tenant text COLLATE "C" PRIMARY KEY,
-		hash bytea NOT NULL UNIQUE
-	)`,
+var migrations = [][]string{
+	// 1: resources, emails (kept by a trigger), members, tokens.
+	{
+		`CREATE TABLE scimkit_resources (
+			rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+			tenant text COLLATE "C" NOT NULL,
+			kind text COLLATE "C" NOT NULL,
+			id text COLLATE "C" NOT NULL,
+			name text NOT NULL,
+			name_fold text COLLATE "C" NOT NULL,
+			external_id text COLLATE "C" NOT NULL DEFAULT '',
+			emails text NOT NULL DEFAULT '',
+			email_folds text NOT NULL DEFAULT '[]',
+			version bigint NOT NULL,
+			created bigint NOT NULL,
+			modified bigint NOT NULL,
+			data text NOT NULL,
+			fold text NOT NULL
+		)`,
+		`CREATE INDEX scimkit_resources_order ON scimkit_resources (tenant, kind, rid)`,
+		`CREATE UNIQUE INDEX scimkit_resources_id ON scimkit_resources (tenant, kind, id)`,
+		`CREATE UNIQUE INDEX scimkit_resources_name ON scimkit_resources (tenant, kind, name_fold)`,
+		`CREATE INDEX scimkit_resources_external_id ON scimkit_resources (tenant, kind, external_id)`,
+		`CREATE TABLE scimkit_emails (
+			rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			tenant text COLLATE "C" NOT NULL,
+			email_fold text COLLATE "C" NOT NULL,
+			PRIMARY KEY (rid, email_fold)
+		)`,
+		`CREATE INDEX scimkit_emails_value ON scimkit_emails (tenant, email_fold)`,
+		`CREATE FUNCTION scimkit_sync_emails() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF TG_OP = 'UPDATE' THEN
+				IF OLD.email_folds = NEW.email_folds THEN
+					RETURN NULL;
+				END IF;
+				DELETE FROM scimkit_emails WHERE rid = NEW.rid;
+			END IF;
+			INSERT INTO scimkit_emails (rid, tenant, email_fold)
+				SELECT NEW.rid, NEW.tenant, f FROM jsonb_array_elements_text(NEW.email_folds::jsonb) f;
+			RETURN NULL;
+		END $$`,
+		`CREATE TRIGGER scimkit_emails AFTER INSERT OR UPDATE OF email_folds ON scimkit_resources
+			FOR EACH ROW EXECUTE FUNCTION scimkit_sync_emails()`,
+		`CREATE TABLE scimkit_members (
+			pos bigint GENERATED ALWAYS AS IDENTITY,
+			group_rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			member_rid bigint NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			display text NOT NULL DEFAULT '',
+			display_fold text NOT NULL DEFAULT '',
+			PRIMARY KEY (group_rid, member_rid)
+		)`,
+		`CREATE INDEX scimkit_members_order ON scimkit_members (group_rid, pos)`,
+		`CREATE INDEX scimkit_members_member ON scimkit_members (member_rid)`,
+		`CREATE TABLE scimkit_tokens (
+			tenant text COLLATE "C" PRIMARY KEY,
+			hash bytea NOT NULL UNIQUE
+		)`,
+	},
 }

@@ -121,46 +121,59 @@ func (s *Store) Close() error {
 
 // migrations are the schema steps, oldest first (see sqlstore.Migrate).
 // Released steps are never edited.
-var migrations = []string{
-	// 1: resources, emails, members, tokens.
-	`CREATE TABLE scimkit_resources (
-		rid INTEGER PRIMARY KEY,
-		tenant TEXT NOT NULL,
-		kind TEXT NOT NULL,
-		id TEXT NOT NULL,
-		name TEXT NOT NULL,
-		name_fold TEXT NOT NULL,
-		external_id TEXT NOT NULL DEFAULT '',
-		emails TEXT NOT NULL DEFAULT '',
-		version INTEGER NOT NULL,
-		created INTEGER NOT NULL,
-		modified INTEGER NOT NULL,
-		data TEXT NOT NULL,
-		fold TEXT NOT NULL
-	);
-	CREATE UNIQUE INDEX scimkit_resources_id ON scimkit_resources (tenant, kind, id);
-	CREATE UNIQUE INDEX scimkit_resources_name ON scimkit_resources (tenant, kind, name_fold);
-	CREATE INDEX scimkit_resources_external_id ON scimkit_resources (tenant, kind, external_id);
-	CREATE INDEX scimkit_resources_order ON scimkit_resources (tenant, kind);
-	CREATE TABLE scimkit_emails (
-		rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
-		tenant TEXT NOT NULL,
-		email_fold TEXT NOT NULL,
-		PRIMARY KEY (rid, email_fold)
-	) WITHOUT ROWID;
-	CREATE INDEX scimkit_emails_value ON scimkit_emails (tenant, email_fold);
-	CREATE TABLE scimkit_members (
-		pos INTEGER PRIMARY KEY,
-		group_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
-		member_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
-		display TEXT NOT NULL DEFAULT '',
-		display_fold TEXT NOT NULL DEFAULT ''
-	);
-	CREATE UNIQUE INDEX scimkit_members_pair ON scimkit_members (group_rid, member_rid);
-	CREATE INDEX scimkit_members_order ON scimkit_members (group_rid, pos);
-	CREATE INDEX scimkit_members_member ON scimkit_members (member_rid);
-	CREATE TABLE scimkit_tokens (
-		tenant TEXT PRIMARY KEY,
-		hash BLOB NOT NULL UNIQUE
-	)`,
+var migrations = [][]string{
+	// 1: resources, emails (kept by triggers), members, tokens.
+	{
+		`CREATE TABLE scimkit_resources (
+			rid INTEGER PRIMARY KEY,
+			tenant TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			id TEXT NOT NULL,
+			name TEXT NOT NULL,
+			name_fold TEXT NOT NULL,
+			external_id TEXT NOT NULL DEFAULT '',
+			emails TEXT NOT NULL DEFAULT '',
+			email_folds TEXT NOT NULL DEFAULT '[]',
+			version INTEGER NOT NULL,
+			created INTEGER NOT NULL,
+			modified INTEGER NOT NULL,
+			data TEXT NOT NULL,
+			fold TEXT NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX scimkit_resources_id ON scimkit_resources (tenant, kind, id)`,
+		`CREATE UNIQUE INDEX scimkit_resources_name ON scimkit_resources (tenant, kind, name_fold)`,
+		`CREATE INDEX scimkit_resources_external_id ON scimkit_resources (tenant, kind, external_id)`,
+		`CREATE INDEX scimkit_resources_order ON scimkit_resources (tenant, kind)`,
+		`CREATE TABLE scimkit_emails (
+			rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			tenant TEXT NOT NULL,
+			email_fold TEXT NOT NULL,
+			PRIMARY KEY (rid, email_fold)
+		) WITHOUT ROWID`,
+		`CREATE INDEX scimkit_emails_value ON scimkit_emails (tenant, email_fold)`,
+		`CREATE TRIGGER scimkit_emails_insert AFTER INSERT ON scimkit_resources BEGIN
+			INSERT INTO scimkit_emails (rid, tenant, email_fold)
+				SELECT NEW.rid, NEW.tenant, value FROM json_each(NEW.email_folds);
+		END`,
+		`CREATE TRIGGER scimkit_emails_update AFTER UPDATE OF email_folds ON scimkit_resources
+			WHEN OLD.email_folds <> NEW.email_folds BEGIN
+			DELETE FROM scimkit_emails WHERE rid = NEW.rid;
+			INSERT INTO scimkit_emails (rid, tenant, email_fold)
+				SELECT NEW.rid, NEW.tenant, value FROM json_each(NEW.email_folds);
+		END`,
+		`CREATE TABLE scimkit_members (
+			pos INTEGER PRIMARY KEY,
+			group_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			member_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			display TEXT NOT NULL DEFAULT '',
+			display_fold TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE UNIQUE INDEX scimkit_members_pair ON scimkit_members (group_rid, member_rid)`,
+		`CREATE INDEX scimkit_members_order ON scimkit_members (group_rid, pos)`,
+		`CREATE INDEX scimkit_members_member ON scimkit_members (member_rid)`,
+		`CREATE TABLE scimkit_tokens (
+			tenant TEXT PRIMARY KEY,
+			hash BLOB NOT NULL UNIQUE
+		)`,
+	},
 }
