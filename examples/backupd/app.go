@@ -102,7 +102,9 @@ func openSQLite(ctx context.Context, path string) (*stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, err := newSQLState(ctx, st.DB(), false)
+	state, err := newSQLState(ctx, st.DB(), false, func(ctx context.Context, f func(execer) error) error {
+		return st.Write(ctx, func(tx sqlite.Tx) error { return f(tx) })
+	})
 	if err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -123,7 +125,7 @@ func openPostgres(ctx context.Context, dsn string) (*stores, error) {
 		pool.Close()
 		return nil, err
 	}
-	state, err := newSQLState(ctx, st.DB(), true)
+	state, err := newSQLState(ctx, st.DB(), true, nil)
 	if err != nil {
 		_ = st.Close()
 		pool.Close()

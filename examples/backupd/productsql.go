@@ -20,6 +20,16 @@ type sqlState struct {
 	// postgres: $1 placeholders, boolean columns and an advisory lock
 	// around table creation; else SQLite (? placeholders).
 	postgres bool
+	// write runs one write: on SQLite through the scimkit store's one
+	// writer (sqlite.Store.Write), so the hook's writes queue behind the
+	// SCIM writes in-process instead of waiting on SQLite's busy lock.
+	write func(ctx context.Context, f func(ex execer) error) error
+}
+
+// execer is what a write needs: *sql.DB or the store's transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 var _ productState = (*sqlState)(nil)
@@ -68,8 +78,12 @@ var (
 
 // newSQLState creates backupd's tables in db when they are missing and
 // returns the state on them. db stays the caller's.
-func newSQLState(ctx context.Context, db *sql.DB, postgres bool) (*sqlState, error) {
-	s := &sqlState{db: db, postgres: postgres}
+// write is nil for direct statements on db.
+func newSQLState(ctx context.Context, db *sql.DB, postgres bool, write func(context.Context, func(execer) error) error) (*sqlState, error) {
+	if write == nil {
+		write = func(ctx context.Context, f func(execer) error) error { return f(db) }
+	}
+	s := &sqlState{db: db, postgres: postgres, write: write}
 	if err := s.createTables(ctx); err != nil {
 		return nil, fmt.Errorf("backupd tables: %w", err)
 	}
@@ -139,16 +153,22 @@ func (s *sqlState) settings(ctx context.Context, tenant string) (tenantSettings,
 	return st, nil
 }
 
+// exec runs one statement through s.write.
+func (s *sqlState) exec(ctx context.Context, query string, args ...any) error {
+	return s.write(ctx, func(ex execer) error {
+		_, err := ex.ExecContext(ctx, s.q(query), args...)
+		return err
+	})
+}
+
 func (s *sqlState) setSCIMEnabled(ctx context.Context, tenant string, on bool) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO backupd_tenants (tenant, scim_enabled, account_size_gb) VALUES (?, ?, ?)
-		ON CONFLICT (tenant) DO UPDATE SET scim_enabled = excluded.scim_enabled`), tenant, on, defaultAccountSizeGB)
-	return err
+	return s.exec(ctx, `INSERT INTO backupd_tenants (tenant, scim_enabled, account_size_gb) VALUES (?, ?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET scim_enabled = excluded.scim_enabled`, tenant, on, defaultAccountSizeGB)
 }
 
 func (s *sqlState) setAccountSize(ctx context.Context, tenant string, gb int) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO backupd_tenants (tenant, account_size_gb) VALUES (?, ?)
-		ON CONFLICT (tenant) DO UPDATE SET account_size_gb = excluded.account_size_gb`), tenant, gb)
-	return err
+	return s.exec(ctx, `INSERT INTO backupd_tenants (tenant, account_size_gb) VALUES (?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET account_size_gb = excluded.account_size_gb`, tenant, gb)
 }
 
 const accountColumns = `user_id, user_name, quota_gb, active, status, created`
@@ -189,12 +209,16 @@ func (s *sqlState) accounts(ctx context.Context, tenant string) ([]account, erro
 // the stored creation time is the one it passed.
 func (s *sqlState) putAccount(ctx context.Context, tenant string, a account) (account, bool, error) {
 	created := a.Created.UnixNano()
-	row := s.db.QueryRowContext(ctx, s.q(`INSERT INTO backupd_accounts (tenant, user_id, user_name, quota_gb, active, status, created)
+	var got account
+	err := s.write(ctx, func(ex execer) error {
+		var err error
+		got, err = scanAccount(ex.QueryRowContext(ctx, s.q(`INSERT INTO backupd_accounts (tenant, user_id, user_name, quota_gb, active, status, created)
 		VALUES (?, ?, ?, COALESCE((SELECT account_size_gb FROM backupd_tenants WHERE tenant = ?), ?), ?, ?, ?)
 		ON CONFLICT (tenant, user_id) DO UPDATE SET user_name = excluded.user_name, active = excluded.active, status = excluded.status
 		RETURNING `+accountColumns),
-		tenant, a.UserID, a.UserName, tenant, defaultAccountSizeGB, a.Active, a.Status, created)
-	got, err := scanAccount(row)
+			tenant, a.UserID, a.UserName, tenant, defaultAccountSizeGB, a.Active, a.Status, created))
+		return err
+	})
 	if err != nil {
 		return account{}, false, err
 	}
@@ -202,8 +226,12 @@ func (s *sqlState) putAccount(ctx context.Context, tenant string, a account) (ac
 }
 
 func (s *sqlState) deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error) {
-	row := s.db.QueryRowContext(ctx, s.q(`DELETE FROM backupd_accounts WHERE tenant = ? AND user_id = ? RETURNING `+accountColumns), tenant, userID)
-	a, err := scanAccount(row)
+	var a account
+	err := s.write(ctx, func(ex execer) error {
+		var err error
+		a, err = scanAccount(ex.QueryRowContext(ctx, s.q(`DELETE FROM backupd_accounts WHERE tenant = ? AND user_id = ? RETURNING `+accountColumns), tenant, userID))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return account{}, false, nil
 	}

@@ -147,6 +147,14 @@ func (s *Store) write(ctx context.Context, f func(tx Tx) error) error {
 	return s.retry(ctx, s.d.Begin, f)
 }
 
+// Write runs f in one of s's write transactions, retried like the store's
+// own (a backend exposes it to hosts with its own transaction type). It
+// is a function, not a method, so that backends embedding *Store do not
+// promote it.
+func Write(ctx context.Context, s *Store, f func(tx Tx) error) error {
+	return s.write(ctx, f)
+}
+
 // single is write for f running one statement, atomic on its own.
 func (s *Store) single(ctx context.Context, f func(tx Tx) error) error {
 	return s.retry(ctx, s.d.Single, f)

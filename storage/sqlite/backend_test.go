@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -121,4 +122,38 @@ func TestOpenRejectsMemoryDatabases(t *testing.T) {
 		_, err := sqlite.Open(context.Background(), p)
 		assert.Error(t, err, p)
 	}
+}
+
+// TestWrite runs a host's statements on the store's writer: they commit
+// together, and an error rolls them all back.
+func TestWrite(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	_, err := s.DB().ExecContext(ctx, `CREATE TABLE accounts (user_id TEXT PRIMARY KEY, quota INTEGER NOT NULL)`)
+	require.NoError(t, err)
+	count := func() (n int) {
+		require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n))
+		return n
+	}
+	require.NoError(t, s.Write(ctx, func(tx sqlite.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts VALUES ('u1', 10), ('u2', 10)`)
+		return err
+	}))
+	assert.Equal(t, 2, count())
+
+	boom := errors.New("boom")
+	err = s.Write(ctx, func(tx sqlite.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts VALUES ('u3', 10)`); err != nil {
+			return err
+		}
+		return boom
+	})
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, 2, count(), "the failed write left nothing")
+
+	err = s.Write(ctx, func(tx sqlite.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts VALUES ('u1', 10)`)
+		return err
+	})
+	assert.ErrorIs(t, err, storage.ErrConflict, "driver errors are translated")
 }

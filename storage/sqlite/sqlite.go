@@ -84,6 +84,25 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	return &Store{Store: s, writer: d}, nil
 }
 
+// Tx is the transaction [Store.Write] hands to its function.
+type Tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Write runs f in a write transaction on the store's one writer, for a
+// host that keeps its own tables in the same file (a provisioning hook
+// recording backup accounts, say). Its writes then queue in-process with
+// the store's instead of polling SQLite's busy lock from another
+// connection, which waits in steps of milliseconds. f may run more than
+// once (the transaction is retried when another process holds the
+// database), so it must have no other effects; its error rolls the
+// transaction back and is returned.
+func (s *Store) Write(ctx context.Context, f func(tx Tx) error) error {
+	return sqlstore.Write(ctx, s.Store, func(tx sqlstore.Tx) error { return f(tx) })
+}
+
 // setWAL switches the database to WAL mode (a setting kept in the file).
 // The switch needs the database to itself, so when another connection
 // holds it (instances starting at once) it is retried for up to 10s.
