@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
@@ -81,24 +80,12 @@ func TestStore(t *testing.T) {
 func TestSQL(t *testing.T) {
 	sqlstoretest.Run(t, func(t *testing.T) sqlstoretest.Opener {
 		pool := newPool(t)
-		return func(ctx context.Context) (storage.Store, error) {
-			s, err := postgres.New(ctx, pool)
-			if err == nil {
-				t.Cleanup(func() { assert.NoError(t, s.Close()) })
-			}
-			return s, err
-		}
+		return sqlstoretest.Closed(t, func(ctx context.Context) (*postgres.Store, error) { return postgres.New(ctx, pool) })
 	})
 }
 
 // BenchmarkStore: SCIMKIT_POSTGRES_DSN=... go test -run XXX -bench . ./storage/postgres
 func BenchmarkStore(b *testing.B) {
 	pool := newPool(b)
-	sqlstoretest.Bench(b, func(ctx context.Context) (storage.Store, error) {
-		s, err := postgres.New(ctx, pool)
-		if err == nil {
-			b.Cleanup(func() { assert.NoError(b, s.Close()) })
-		}
-		return s, err
-	})
+	sqlstoretest.Bench(b, sqlstoretest.Closed(b, func(ctx context.Context) (*postgres.Store, error) { return postgres.New(ctx, pool) }))
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
@@ -30,24 +29,12 @@ func TestStore(t *testing.T) {
 func TestSQL(t *testing.T) {
 	sqlstoretest.Run(t, func(t *testing.T) sqlstoretest.Opener {
 		path := filepath.Join(t.TempDir(), "scim.db")
-		return func(ctx context.Context) (storage.Store, error) {
-			s, err := sqlite.Open(ctx, path)
-			if err == nil {
-				t.Cleanup(func() { assert.NoError(t, s.Close()) })
-			}
-			return s, err
-		}
+		return sqlstoretest.Closed(t, func(ctx context.Context) (*sqlite.Store, error) { return sqlite.Open(ctx, path) })
 	})
 }
 
 // BenchmarkStore: go test -run XXX -bench . ./storage/sqlite
 func BenchmarkStore(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "scim.db")
-	sqlstoretest.Bench(b, func(ctx context.Context) (storage.Store, error) {
-		s, err := sqlite.Open(ctx, path)
-		if err == nil {
-			b.Cleanup(func() { assert.NoError(b, s.Close()) })
-		}
-		return s, err
-	})
+	sqlstoretest.Bench(b, sqlstoretest.Closed(b, func(ctx context.Context) (*sqlite.Store, error) { return sqlite.Open(ctx, path) }))
 }

@@ -29,6 +29,21 @@ import (
 // it opens when the test ends.
 type Opener func(ctx context.Context) (storage.Store, error)
 
+// Closed turns open into an Opener whose stores are closed when tb ends.
+func Closed[S interface {
+	storage.Store
+	Close() error
+}](tb testing.TB, open func(ctx context.Context) (S, error)) Opener {
+	return func(ctx context.Context) (storage.Store, error) {
+		s, err := open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tb.Cleanup(func() { assert.NoError(tb, s.Close()) })
+		return s, nil
+	}
+}
+
 // Run runs the SQL backend tests. newDB returns an Opener on a new, empty
 // database for each call.
 func Run(t *testing.T, newDB func(t *testing.T) Opener) {
