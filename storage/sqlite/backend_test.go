@@ -53,37 +53,57 @@ func TestIndexedLookups(t *testing.T) {
 
 // TestBusyDatabaseIsWaitedFor holds SQLite's write lock from another
 // connection (as another process would) and checks that a write waits
-// for it instead of failing.
+// for it instead of failing, on a database the store opened and on one
+// the host opened without a busy timeout.
 func TestBusyDatabaseIsWaitedFor(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "scim.db")
-	s, err := sqlite.Open(ctx, path)
-	require.NoError(t, err)
-	defer s.Close()
+	openers := map[string]func(t *testing.T, path string) *sqlite.Store{
+		"Open": func(t *testing.T, path string) *sqlite.Store {
+			s, err := sqlite.Open(context.Background(), path)
+			require.NoError(t, err)
+			return s
+		},
+		"New": func(t *testing.T, path string) *sqlite.Store {
+			db, err := sql.Open("sqlite", "file:"+path)
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			s, err := sqlite.New(context.Background(), db)
+			require.NoError(t, err)
+			return s
+		},
+	}
+	for name, openStore := range openers {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "scim.db")
+			s := openStore(t, path)
+			defer s.Close()
+			require.NoError(t, s.SetTokenHash(ctx, "warm", []byte("w")), "the writer is open")
 
-	other, err := sql.Open("sqlite", "file:"+path)
-	require.NoError(t, err)
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-	require.NoError(t, err)
-	released := make(chan struct{})
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_, err := conn.ExecContext(ctx, "COMMIT")
-		assert.NoError(t, err)
-		close(released)
-	}()
+			other, err := sql.Open("sqlite", "file:"+path)
+			require.NoError(t, err)
+			defer other.Close()
+			conn, err := other.Conn(ctx)
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+			require.NoError(t, err)
+			released := make(chan struct{})
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				_, err := conn.ExecContext(ctx, "COMMIT")
+				assert.NoError(t, err)
+				close(released)
+			}()
 
-	start := time.Now()
-	require.NoError(t, s.SetTokenHash(ctx, "acme", []byte("h")))
-	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "the write waited for the lock")
-	<-released
-	h, err := s.TokenHash(ctx, "acme")
-	require.NoError(t, err)
-	assert.Equal(t, []byte("h"), h)
+			start := time.Now()
+			require.NoError(t, s.SetTokenHash(ctx, "acme", []byte("h")))
+			assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "the write waited for the lock")
+			<-released
+			h, err := s.TokenHash(ctx, "acme")
+			require.NoError(t, err)
+			assert.Equal(t, []byte("h"), h)
+		})
+	}
 }
 
 // TestErrors checks the translation of SQLite errors: a uniqueness

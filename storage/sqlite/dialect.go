@@ -56,6 +56,13 @@ func (d *dialect) Begin(ctx context.Context, db *sql.DB) (sqlstore.Tx, error) {
 			d.mu.Unlock()
 			return nil, err
 		}
+		// Wait for another process's write rather than fail at once,
+		// whatever the DSN of a host-opened database said.
+		if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000"); err != nil {
+			_ = conn.Close()
+			d.mu.Unlock()
+			return nil, err
+		}
 		d.conn = conn
 	}
 	if _, err := d.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {

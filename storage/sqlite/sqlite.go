@@ -68,9 +68,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // New returns a Store on a database the host opened with the
 // modernc.org/sqlite driver. It switches the database to WAL mode and
-// migrates the schema. The host keeps ownership of db; set
-// _pragma=busy_timeout(ms) in its DSN when other processes write to the
-// same file.
+// migrates the schema. The host keeps ownership of db. The store keeps one
+// of db's connections for its writes (with a 10s busy timeout), so db must
+// allow at least two open connections.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	if err := setWAL(ctx, db); err != nil {
 		return nil, err
