@@ -43,16 +43,17 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 	}
 	// The page's row ids come from the index alone, then only those rows
 	// are read: a page at offset 90,000 skips index entries, not rows.
-	// A lookup orders by "rid + 0", which no index provides: the planner
-	// then finds the few matches through the lookup's index and sorts
-	// them, instead of walking the creation order hoping to meet a match
-	// early (PostgreSQL's choice when its statistics are stale).
-	order := "r.rid"
-	if q.Lookup != nil {
-		order = "r.rid + 0"
-	}
 	query := `SELECT ` + resourceColumns + ` FROM scimkit_resources r WHERE r.rid IN (SELECT r.rid FROM scimkit_resources r` +
-		s.d.RowJSON() + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY r.rid`
+		s.d.RowJSON() + ` WHERE ` + where + ` ORDER BY r.rid LIMIT ? OFFSET ?) ORDER BY r.rid`
+	if q.Lookup != nil {
+		// A lookup's few rows are read directly, ordered by "rid + 0",
+		// which no index provides: the planner then finds them through
+		// the lookup's index and sorts them, instead of walking the
+		// creation order hoping to meet a match early (PostgreSQL's
+		// choice when its statistics are stale).
+		query = `SELECT ` + resourceColumns + ` FROM scimkit_resources r` + s.d.RowJSON() + ` WHERE ` + where +
+			` ORDER BY r.rid + 0 LIMIT ? OFFSET ?`
+	}
 	rows, err := s.query(ctx, query, append(b.args, limit, start-1)...)
 	if err != nil {
 		return storage.Page{}, s.read(err)
