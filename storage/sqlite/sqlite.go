@@ -182,7 +182,7 @@ var migrations = [][]string{
 		END`,
 		`CREATE TABLE scimkit_members (
 			pos INTEGER PRIMARY KEY,
-			group_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
+			group_rid INTEGER NOT NULL,
 			member_rid INTEGER NOT NULL REFERENCES scimkit_resources (rid) ON DELETE CASCADE,
 			display TEXT NOT NULL DEFAULT '',
 			display_fold TEXT NOT NULL DEFAULT ''
