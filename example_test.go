@@ -125,37 +125,6 @@ func ExampleServer_TenantHandler() {
 	// 200 0
 }
 
-// ExampleGenerateToken creates the "Secret Token" an admin pastes into
-// Entra (or Okta's Authorization header). Only its hash is stored;
-// generating a new token revokes the old one.
-func ExampleGenerateToken() {
-	ctx := context.Background()
-	store := memory.New()
-	srv, err := scimkit.New(store, store)
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	token, err := scimkit.GenerateToken(ctx, store, "acme")
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(len(token), strings.HasPrefix(token, "scim_"))
-	fmt.Println(send(srv, http.MethodGet, "/Users", token, "").Code)
-
-	rotated, err := scimkit.GenerateToken(ctx, store, "acme")
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(rotated != token)
-	fmt.Println(send(srv, http.MethodGet, "/Users", token, "").Code, send(srv, http.MethodGet, "/Users", rotated, "").Code)
-	// Output:
-	// 48 true
-	// 200
-	// true
-	// 401 200
-}
-
 // ExampleStringExtension registers Druva's custom extension. Entra sends its
 // attributes nested under the URN without listing the URN in "schemas";
 // the server stores them and lists the URN in the response.

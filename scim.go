@@ -36,6 +36,7 @@ type Server struct {
 	mux      *http.ServeMux
 	locks    [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
 	lockSeed maphash.Seed    // picks the stripe
+	used     *usage          // records when credentials were last used
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -200,6 +201,7 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		users:    schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
 		groups:   schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
 		lockSeed: maphash.MakeSeed(),
+		used:     newUsage(tokens, cfg.logger),
 	}
 	s.routes()
 	return s, nil
@@ -226,8 +228,9 @@ func newUUID() string {
 
 // request is what every handler needs about the current request.
 type request struct {
-	tenant string
-	base   string // absolute SCIM base URL, no trailing slash
+	tenant     string
+	credential string // id of the credential that authenticated the request
+	base       string // absolute SCIM base URL, no trailing slash
 }
 
 type reqKey struct{}
@@ -312,12 +315,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			s.writeError(w, r, ErrInternal)
 		}
 	}()
-	tenant, err := s.authenticate(r, pathTenant)
+	cred, err := s.authenticate(r, pathTenant)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	q := &request{tenant: tenant, base: s.baseURL(r)}
+	q := &request{tenant: cred.Tenant, credential: cred.ID, base: s.baseURL(r)}
 	r2 := r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
 	if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
 		// Work on the escaped form, so an id holding "%2F" stays one

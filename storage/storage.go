@@ -34,7 +34,8 @@ var (
 	// ErrNotFound: the resource does not exist in this tenant.
 	ErrNotFound = errors.New("storage: not found")
 	// ErrConflict: a uniqueness constraint would be violated (userName
-	// or group displayName, compared case-insensitively; RFC 7643 §2.1).
+	// or group displayName, compared case-insensitively, RFC 7643 §2.1;
+	// a credential id within its tenant; a token hash across tenants).
 	ErrConflict = errors.New("storage: conflict")
 	// ErrVersionMismatch: the resource changed since the version the caller
 	// read (RFC 7644 §3.14 preconditions; optimistic concurrency).
@@ -201,24 +202,68 @@ type MemberChange struct {
 	Group *Resource
 }
 
-// Tokens persists the hash of each tenant's API token (never the token).
-// A tenant has at most one token; setting a new one invalidates the old.
+// Credential is one API token of a tenant: what a backend stores beside the
+// token's hash. The token itself is never stored, and no method returns
+// the hash. A tenant has any number of credentials, each valid until it
+// expires or is revoked (deleted).
+type Credential struct {
+	// ID names the credential within its tenant (the caller sets it; an
+	// admin revokes by it). It is not secret.
+	ID string
+	// Tenant owns the credential; backends set it on the way out.
+	Tenant string
+	// Label is what an admin calls the credential ("Entra production").
+	Label string
+	// Created is when the credential was made.
+	Created time.Time
+	// Expires is the first instant at which the credential no longer
+	// authenticates; zero means never.
+	Expires time.Time
+	// LastUsed is the latest use recorded with TouchCredential; zero
+	// means none recorded.
+	LastUsed time.Time
+}
+
+// Expired reports whether c no longer authenticates at at: Expires is set
+// and at is not before it.
+func (c Credential) Expired(at time.Time) bool {
+	return !c.Expires.IsZero() && !at.Before(c.Expires)
+}
+
+// Credentials persists tenants' API credentials. A backend stores, per
+// credential, the [Credential] fields and the hash of its token, unique
+// across all tenants and indexed: authentication is one lookup by hash on
+// every request. Times keep (at least) microsecond precision. Backends
+// evaluate no expiry: the caller compares Expires with its own clock.
 // Implementations must be safe for concurrent use.
-type Tokens interface {
-	// SetTokenHash stores hash as the tenant's only token hash.
-	SetTokenHash(ctx context.Context, tenant string, hash []byte) error
-	// TokenHash returns the tenant's token hash, or ErrNotFound.
-	TokenHash(ctx context.Context, tenant string) ([]byte, error)
-	// TenantByTokenHash returns the tenant whose token hash is hash, or
-	// ErrNotFound.
-	TenantByTokenHash(ctx context.Context, hash []byte) (string, error)
-	// DeleteTokenHash removes the tenant's token; absent is not an error.
-	DeleteTokenHash(ctx context.Context, tenant string) error
+type Credentials interface {
+	// CreateCredential stores c for tenant (c.Tenant is ignored) with
+	// the hash of its token. It returns ErrConflict when the tenant has
+	// a credential with c.ID, or when any tenant has one with hash.
+	CreateCredential(ctx context.Context, tenant string, c Credential, hash []byte) error
+	// CredentialByHash returns the credential whose token hash is hash,
+	// expired or not, with its Tenant set, or ErrNotFound.
+	CredentialByHash(ctx context.Context, hash []byte) (Credential, error)
+	// ListCredentials returns the tenant's credentials, expired ones
+	// included, ordered by Created then ID; none is not an error.
+	ListCredentials(ctx context.Context, tenant string) ([]Credential, error)
+	// ExpireCredential sets the credential's Expires to at, unless it
+	// already expires at or before at (a rotation never extends a
+	// credential). It returns ErrNotFound when absent.
+	ExpireCredential(ctx context.Context, tenant, id string, at time.Time) error
+	// RevokeCredential deletes the credential and its hash: its token
+	// stops resolving at once. It returns ErrNotFound when absent.
+	RevokeCredential(ctx context.Context, tenant, id string) error
+	// TouchCredential records a use at at: LastUsed becomes at unless it
+	// is already later (touches may arrive out of order, from several
+	// servers). An absent credential is not an error: it may have been
+	// revoked since the use.
+	TouchCredential(ctx context.Context, tenant, id string, at time.Time) error
 }
 
 // Store is everything a scimkit server needs from a backend.
 type Store interface {
 	Resources
 	Members
-	Tokens
+	Credentials
 }

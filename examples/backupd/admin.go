@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimkit/scimkit"
 	"github.com/scimkit/scimkit/storage"
@@ -19,15 +21,23 @@ import (
 // the Tenant URL, set the account size per provisioned user, Generate API
 // token (shown once)":
 //
-//	GET  /admin/tenants/{tenant}/scim           status (never the token)
-//	POST /admin/tenants/{tenant}/scim/enable    enable SCIM, returns the Tenant URLs
-//	PUT  /admin/tenants/{tenant}/scim/settings  {"accountSizeGB": 50}
-//	POST /admin/tenants/{tenant}/scim/token     new token, shown once; the old one stops working
-//	POST /admin/tenants/{tenant}/scim/disable   revoke the token; accounts are kept
-//	GET  /admin/tenants/{tenant}/accounts       the backup accounts provisioned users got
+//	GET    /admin/tenants/{tenant}/scim                   status (never a token)
+//	POST   /admin/tenants/{tenant}/scim/enable            enable SCIM, returns the Tenant URLs
+//	PUT    /admin/tenants/{tenant}/scim/settings          {"accountSizeGB": 50}
+//	POST   /admin/tenants/{tenant}/scim/tokens            {"label": "Entra", "expiresInDays": 365}: 201, a new token, shown once
+//	GET    /admin/tenants/{tenant}/scim/tokens            the tokens' id, label, created, expires, lastUsed (never a token)
+//	DELETE /admin/tenants/{tenant}/scim/tokens/{id}       revoke one token at once: 204
+//	POST   /admin/tenants/{tenant}/scim/tokens/{id}/rotate {"overlapHours": 24}: 201, a new token; the old one expires after the overlap
+//	POST   /admin/tenants/{tenant}/scim/token             new token, shown once; the tenant's other tokens expire after
+//	                                                      {"overlapHours": N} (default 0: at once)
+//	POST   /admin/tenants/{tenant}/scim/disable           revoke every token; accounts are kept
+//	GET    /admin/tenants/{tenant}/accounts               the backup accounts provisioned users got
 //
-// Every route needs "Authorization: Bearer <admin token>". Errors are JSON:
-// {"error": "<code>", "message": "<text>"}.
+// New tokens expire after expiresInDays (1 to 3650, default 365); lastUsed
+// is recorded to the minute. Every route needs "Authorization: Bearer
+// <admin token>". Tenant ids are 1 to 64 letters, digits, '-', '_' or
+// '.', beginning with a letter or digit (so never "." or "..", however
+// escaped). Errors are JSON: {"error": "<code>", "message": "<text>"}.
 func (a *app) adminRoutes() http.Handler {
 	m := http.NewServeMux()
 	routes := []struct {
@@ -38,16 +48,24 @@ func (a *app) adminRoutes() http.Handler {
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/enable", a.enable},
 		{http.MethodPut, "/admin/tenants/{tenant}/scim/settings", a.putSettings},
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/token", a.newToken},
+		{http.MethodPost, "/admin/tenants/{tenant}/scim/tokens", a.createToken},
+		{http.MethodGet, "/admin/tenants/{tenant}/scim/tokens", a.listTokens},
+		{http.MethodDelete, "/admin/tenants/{tenant}/scim/tokens/{id}", a.revokeToken},
+		{http.MethodPost, "/admin/tenants/{tenant}/scim/tokens/{id}/rotate", a.rotateToken},
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/disable", a.disable},
 		{http.MethodGet, "/admin/tenants/{tenant}/accounts", a.listAccounts},
 	}
+	allowed := map[string][]string{}
 	for _, rt := range routes {
 		m.HandleFunc(rt.method+" "+rt.path, a.tenantRoute(rt.h))
-		allow := rt.method
-		if allow == http.MethodGet {
-			allow += ", HEAD"
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		if rt.method == http.MethodGet {
+			allowed[rt.path] = append(allowed[rt.path], http.MethodHead)
 		}
-		m.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
+	}
+	for path, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		m.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeError(w, errMethodNotAllowed)
 		})
@@ -77,7 +95,7 @@ var (
 	errUnauthorized     = &apiError{http.StatusUnauthorized, "unauthorized", "send the admin token as \"Authorization: Bearer <token>\""}
 	errNotFound         = &apiError{http.StatusNotFound, "not_found", "not found"}
 	errMethodNotAllowed = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"}
-	errBadTenant        = &apiError{http.StatusBadRequest, "invalid_tenant", "tenant ids are 1 to 64 letters, digits, '-', '_' or '.'"}
+	errBadTenant        = &apiError{http.StatusBadRequest, "invalid_tenant", "tenant ids are 1 to 64 letters, digits, '-', '_' or '.', beginning with a letter or digit"}
 	errBadRequest       = &apiError{http.StatusBadRequest, "invalid_request", "invalid request"}
 	errSCIMDisabled     = &apiError{http.StatusConflict, "scim_disabled", "enable SCIM for this tenant first"}
 	errInternal         = &apiError{http.StatusInternalServerError, "internal", "internal error"}
@@ -120,23 +138,29 @@ func (a *app) tenantRoute(h func(http.ResponseWriter, *http.Request, string) err
 	}
 }
 
-// validTenant: 1 to 64 letters, digits and "-_.".
+// validTenant: 1 to 64 letters, digits and "-_.", beginning with a letter
+// or digit. t is the decoded path segment (ServeMux unescapes wildcards,
+// so "%2e%2e" arrives as ".." and "a%2Fb" as "a/b"), and the rule
+// refuses "." and "..", which the product would otherwise take for
+// directory names.
 func validTenant(t string) bool {
-	if t == "" || len(t) > 64 {
+	if t == "" || len(t) > 64 || !isAlnum(t[0]) {
 		return false
 	}
 	for _, c := range []byte(t) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
-		default:
+		if !isAlnum(c) && c != '-' && c != '_' && c != '.' {
 			return false
 		}
 	}
 	return true
 }
 
-// scimStatus is the SCIM settings page of a tenant. It never holds the
-// token: only whether one is set.
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// scimStatus is the SCIM settings page of a tenant. It never holds a
+// token: only whether an unexpired one is set.
 type scimStatus struct {
 	Tenant        string `json:"tenant"`
 	SCIMEnabled   bool   `json:"scimEnabled"`
@@ -148,11 +172,14 @@ type scimStatus struct {
 }
 
 func (a *app) status(r *http.Request, tenant string) (scimStatus, error) {
-	_, err := a.tokens.TokenHash(r.Context(), tenant)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	cs, err := scimkit.ListTokens(r.Context(), a.tokens, tenant)
+	if err != nil {
 		return scimStatus{}, err
 	}
-	tokenSet := err == nil
+	tokenSet := false
+	for _, c := range cs {
+		tokenSet = tokenSet || !c.Expired(a.cfg.now())
+	}
 	s, err := a.product.settings(r.Context(), tenant)
 	if err != nil {
 		return scimStatus{}, err
@@ -191,13 +218,13 @@ func (a *app) enable(w http.ResponseWriter, r *http.Request, tenant string) erro
 	return a.getStatus(w, r, tenant)
 }
 
-// disable revokes the token (the IdP gets 401 from now on) and turns SCIM
-// off. Backup accounts and SCIM users are kept: re-enabling and generating
+// disable revokes every token (the IdP gets 401 from now on) and turns
+// SCIM off. Backup accounts and SCIM users are kept: re-enabling and generating
 // a new token resumes provisioning where it stopped.
 func (a *app) disable(w http.ResponseWriter, r *http.Request, tenant string) error {
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	if err := scimkit.RevokeToken(r.Context(), a.tokens, tenant); err != nil {
+	if err := scimkit.RevokeAllTokens(r.Context(), a.tokens, tenant); err != nil {
 		return err
 	}
 	if err := a.product.setSCIMEnabled(r.Context(), tenant, false); err != nil {
@@ -253,8 +280,30 @@ func jsonProblem(err error) string {
 	return "not valid JSON"
 }
 
+// tokenInfo describes a credential: never its token or hash. Times are
+// RFC 3339; expires and lastUsed are null for "never".
+type tokenInfo struct {
+	ID       string     `json:"id"`
+	Label    string     `json:"label"`
+	Created  time.Time  `json:"created"`
+	Expires  *time.Time `json:"expires"`
+	LastUsed *time.Time `json:"lastUsed"`
+	Expired  bool       `json:"expired"`
+}
+
+func (a *app) tokenInfo(c storage.Credential) tokenInfo {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	return tokenInfo{ID: c.ID, Label: c.Label, Created: c.Created, Expires: opt(c.Expires), LastUsed: opt(c.LastUsed), Expired: c.Expired(a.cfg.now())}
+}
+
 // tokenResponse is shown once: backupd keeps only the token's hash.
 type tokenResponse struct {
+	tokenInfo
 	Tenant       string `json:"tenant"`
 	Token        string `json:"token"`
 	TenantURL    string `json:"tenantURL"`
@@ -262,11 +311,86 @@ type tokenResponse struct {
 	Note         string `json:"note"`
 }
 
-// newToken generates the tenant's API token; a previous token stops
-// working at once.
-func (a *app) newToken(w http.ResponseWriter, r *http.Request, tenant string) error {
-	a.adminMu.Lock()
-	defer a.adminMu.Unlock()
+// The bounds of expiresInDays and overlapHours.
+const (
+	defaultTokenDays = 365
+	maxTokenDays     = 3650
+	maxOverlapHours  = 24 * 30
+)
+
+// tokenRequest is the body of the token routes; every field is optional.
+// Numbers are kept raw so that only JSON integers are accepted.
+type tokenRequest struct {
+	Label         *string         `json:"label"`
+	ExpiresInDays json.RawMessage `json:"expiresInDays"`
+	OverlapHours  json.RawMessage `json:"overlapHours"`
+}
+
+// parsed is a checked tokenRequest.
+type parsedTokenRequest struct {
+	opts    []scimkit.TokenOption
+	overlap time.Duration
+}
+
+// readTokenRequest reads an optional JSON body; defOverlap applies when
+// it holds no overlapHours.
+func (a *app) readTokenRequest(w http.ResponseWriter, r *http.Request, defOverlap time.Duration) (parsedTokenRequest, error) {
+	var req tokenRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		return parsedTokenRequest{}, errBadRequest.withMessage("the body must be a JSON object like {\"label\": \"Entra\", \"expiresInDays\": 365}: " + jsonProblem(err))
+	}
+	if dec.More() {
+		return parsedTokenRequest{}, errBadRequest.withMessage("the body must hold one JSON object")
+	}
+	p := parsedTokenRequest{opts: []scimkit.TokenOption{scimkit.WithTokenClock(a.cfg.now)}, overlap: defOverlap}
+	if req.Label != nil {
+		if *req.Label == devTokenLabel {
+			return parsedTokenRequest{}, errBadRequest.withMessage("the label " + devTokenLabel + " is reserved for the -dev-token flag")
+		}
+		p.opts = append(p.opts, scimkit.WithTokenLabel(*req.Label))
+	}
+	days, err := jsonInt(req.ExpiresInDays, defaultTokenDays, 1, maxTokenDays)
+	if err != nil {
+		return parsedTokenRequest{}, errBadRequest.withMessage(fmt.Sprintf("expiresInDays must be an integer from 1 to %d (default %d)", maxTokenDays, defaultTokenDays))
+	}
+	p.opts = append(p.opts, scimkit.WithTokenLifetime(time.Duration(days)*24*time.Hour))
+	hours, err := jsonInt(req.OverlapHours, int(defOverlap/time.Hour), 0, maxOverlapHours)
+	if err != nil {
+		return parsedTokenRequest{}, errBadRequest.withMessage(fmt.Sprintf("overlapHours must be an integer from 0 to %d", maxOverlapHours))
+	}
+	p.overlap = time.Duration(hours) * time.Hour
+	return p, nil
+}
+
+// jsonInt reads a raw JSON integer in [lo, hi]; absent gives def.
+func jsonInt(raw json.RawMessage, def, lo, hi int) (int, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return def, nil
+	}
+	n, err := strconv.Atoi(string(raw))
+	if err != nil || n < lo || n > hi {
+		return 0, errBadRequest
+	}
+	return n, nil
+}
+
+// tokenError turns a scimkit token error into an API error: a bad label
+// is the admin's mistake, an unknown id a 404.
+func tokenError(err error) error {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return errNotFound.withMessage("no such token")
+	case err != nil && strings.HasPrefix(err.Error(), "scim: token label"):
+		return errBadRequest.withMessage(strings.TrimPrefix(err.Error(), "scim: "))
+	}
+	return err
+}
+
+// requireEnabled refuses token routes while SCIM is off.
+func (a *app) requireEnabled(r *http.Request, tenant string) error {
 	s, err := a.product.settings(r.Context(), tenant)
 	if err != nil {
 		return err
@@ -274,24 +398,133 @@ func (a *app) newToken(w http.ResponseWriter, r *http.Request, tenant string) er
 	if !s.SCIMEnabled {
 		return errSCIMDisabled
 	}
-	tok, err := scimkit.GenerateToken(r.Context(), a.tokens, tenant)
-	if err != nil {
-		return err
-	}
-	a.log.InfoContext(r.Context(), "scim token generated", "tenant", tenant)
+	return nil
+}
+
+// writeNewToken answers with a token, shown once.
+func (a *app) writeNewToken(w http.ResponseWriter, r *http.Request, status int, tenant, tok string, c storage.Credential, note string) error {
 	st, err := a.status(r, tenant)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, tokenResponse{
+	writeJSON(w, status, tokenResponse{
+		tokenInfo:    a.tokenInfo(c),
 		Tenant:       tenant,
 		Token:        tok,
 		TenantURL:    st.TenantURL,
 		PerTenantURL: st.PerTenantURL,
-		Note:         "shown once: paste it into the identity provider now (Entra \"Secret Token\", Okta \"API Token\"); generating a new token invalidates this one",
+		Note:         "shown once: paste it into the identity provider now (Entra \"Secret Token\", Okta \"API Token\"); " + note,
 	})
 	return nil
+}
+
+// createToken adds a token; the tenant's other tokens keep working.
+func (a *app) createToken(w http.ResponseWriter, r *http.Request, tenant string) error {
+	req, err := a.readTokenRequest(w, r, 0)
+	if err != nil {
+		return err
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	if err := a.requireEnabled(r, tenant); err != nil {
+		return err
+	}
+	tok, c, err := scimkit.GenerateToken(r.Context(), a.tokens, tenant, req.opts...)
+	if err != nil {
+		return tokenError(err)
+	}
+	a.log.InfoContext(r.Context(), "scim token created", "tenant", tenant, "credential", c.ID)
+	return a.writeNewToken(w, r, http.StatusCreated, tenant, tok, c, "the tenant's other tokens keep working")
+}
+
+type tokensResponse struct {
+	Tenant string      `json:"tenant"`
+	Tokens []tokenInfo `json:"tokens"`
+}
+
+func (a *app) listTokens(w http.ResponseWriter, r *http.Request, tenant string) error {
+	cs, err := scimkit.ListTokens(r.Context(), a.tokens, tenant)
+	if err != nil {
+		return err
+	}
+	out := tokensResponse{Tenant: tenant, Tokens: []tokenInfo{}}
+	for _, c := range cs {
+		out.Tokens = append(out.Tokens, a.tokenInfo(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// revokeToken revokes one token at once.
+func (a *app) revokeToken(w http.ResponseWriter, r *http.Request, tenant string) error {
+	id := r.PathValue("id")
+	if err := scimkit.RevokeToken(r.Context(), a.tokens, tenant, id); err != nil {
+		return tokenError(err)
+	}
+	a.log.InfoContext(r.Context(), "scim token revoked", "tenant", tenant, "credential", id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateToken replaces one token; the old one expires after the overlap
+// (default 24 hours), time enough to paste the new one into the IdP.
+func (a *app) rotateToken(w http.ResponseWriter, r *http.Request, tenant string) error {
+	req, err := a.readTokenRequest(w, r, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	if err := a.requireEnabled(r, tenant); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	tok, c, err := scimkit.RotateToken(r.Context(), a.tokens, tenant, id, req.overlap, req.opts...)
+	if err != nil {
+		return tokenError(err)
+	}
+	a.log.InfoContext(r.Context(), "scim token rotated", "tenant", tenant, "credential", c.ID, "replaces", id, "overlap", req.overlap)
+	return a.writeNewToken(w, r, http.StatusCreated, tenant, tok, c,
+		fmt.Sprintf("the token it replaces stops working after %s", req.overlap))
+}
+
+// newToken is the dashboard's "Generate API token": a new token, and the
+// tenant's other tokens expire after overlapHours (default 0: at once).
+func (a *app) newToken(w http.ResponseWriter, r *http.Request, tenant string) error {
+	req, err := a.readTokenRequest(w, r, 0)
+	if err != nil {
+		return err
+	}
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	if err := a.requireEnabled(r, tenant); err != nil {
+		return err
+	}
+	others, err := scimkit.ListTokens(r.Context(), a.tokens, tenant)
+	if err != nil {
+		return err
+	}
+	tok, c, err := scimkit.GenerateToken(r.Context(), a.tokens, tenant, append([]scimkit.TokenOption{scimkit.WithTokenLabel("dashboard")}, req.opts...)...)
+	if err != nil {
+		return tokenError(err)
+	}
+	for _, o := range others {
+		if req.overlap == 0 {
+			err = a.tokens.RevokeCredential(r.Context(), tenant, o.ID)
+		} else {
+			err = a.tokens.ExpireCredential(r.Context(), tenant, o.ID, c.Created.Add(req.overlap))
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	a.log.InfoContext(r.Context(), "scim token generated", "tenant", tenant, "credential", c.ID, "overlap", req.overlap)
+	note := "generating a new token invalidates this one"
+	if req.overlap > 0 {
+		note = fmt.Sprintf("the previous tokens stop working after %s", req.overlap)
+	}
+	return a.writeNewToken(w, r, http.StatusOK, tenant, tok, c, note)
 }
 
 type accountsResponse struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -44,7 +43,19 @@ type config struct {
 	adminToken     string
 	userExtensions []scimkit.Extension
 	logLevel       slog.Level
+	// now is the clock (nil: time.Now); tests pin it to step through
+	// token expiry.
+	now func() time.Time
 }
+
+// minAdminTokenBytes is the shortest -admin-token accepted: the admin
+// token guards every tenant's credentials.
+const minAdminTokenBytes = 16
+
+// devTokenLabel labels the credential -dev-token makes; the admin API
+// refuses it for other tokens, so backupd can find (and forget) the dev
+// token on every start.
+const devTokenLabel = "-dev-token"
 
 // backend is what backupd needs from storage: the SCIM resources and the
 // tenants' token hashes.
@@ -162,6 +173,13 @@ type app struct {
 
 // newApp builds the product from cfg. The caller must call Close.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	if cfg.adminToken != "" && len(cfg.adminToken) < minAdminTokenBytes {
+		return nil, fmt.Errorf("-admin-token (or $BACKUPD_ADMIN_TOKEN) has %d bytes, fewer than %d: use a long random secret (e.g. openssl rand -base64 32), or leave it unset for a random one",
+			len(cfg.adminToken), minAdminTokenBytes)
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
 	st, err := openStore(ctx, cfg.store)
 	if err != nil {
 		return nil, err
@@ -178,6 +196,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	opts := []scimkit.Option{
 		scimkit.WithLogger(log),
 		scimkit.WithHook(a.product.hook),
+		scimkit.WithClock(cfg.now),
 	}
 	if cfg.baseURL != "" {
 		opts = append(opts, scimkit.WithBaseURL(cfg.baseURL))
@@ -193,11 +212,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.adminToken = randomSecret("adm_")
 		a.adminTokenGenerated = true
 	}
+	// Without -dev-token, a dev token an earlier start set is forgotten.
+	if err := syncDevToken(ctx, store, cfg.devToken, cfg.now); err != nil {
+		_ = closeStore()
+		return nil, fmt.Errorf("-dev-token: %w", err)
+	}
 	if cfg.devToken != "" {
-		if err := setDevToken(ctx, store, cfg.devToken); err != nil {
-			_ = closeStore()
-			return nil, fmt.Errorf("-dev-token: %w", err)
-		}
 		if err := a.product.setSCIMEnabled(ctx, devTenant, true); err != nil {
 			_ = closeStore()
 			return nil, fmt.Errorf("-dev-token: %w", err)
@@ -223,26 +243,50 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// setDevToken gives tenant "default" the -dev-token. Instances that start
-// at once on one PostgreSQL database all set the same token, and the
-// store may then report a conflict on the token's unique hash: that is
-// fine when the tenant now has this very token (any other conflict, such
-// as another tenant holding the same token, is not).
-func setDevToken(ctx context.Context, tokens scimkit.TokenStore, token string) error {
-	err := scimkit.SetToken(ctx, tokens, devTenant, token)
-	if errors.Is(err, storage.ErrConflict) {
-		if h, herr := tokens.TokenHash(ctx, devTenant); herr == nil && bytes.Equal(h, scimkit.HashToken(token)) {
-			return nil
+// syncDevToken makes token the only credential of tenant "default"
+// labelled -dev-token, or, with token "", revokes every such credential:
+// a dev token does not outlive the flag. Instances starting at once on
+// one PostgreSQL database with the same flag all end with the one token
+// (scimkit.SetToken tolerates the race).
+func syncDevToken(ctx context.Context, tokens scimkit.TokenStore, token string, now func() time.Time) error {
+	keep := ""
+	if token != "" {
+		if err := scimkit.SetToken(ctx, tokens, devTenant, token, scimkit.WithTokenLabel(devTokenLabel), scimkit.WithTokenClock(now)); err != nil {
+			return err
+		}
+		c, err := tokens.CredentialByHash(ctx, scimkit.HashToken(token))
+		if err != nil {
+			return err
+		}
+		keep = c.ID
+	}
+	cs, err := scimkit.ListTokens(ctx, tokens, devTenant)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Label == devTokenLabel && c.ID != keep {
+			if err := scimkit.RevokeToken(ctx, tokens, devTenant, c.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
 		}
 	}
-	return err
+	return nil
 }
 
 // ServeHTTP implements http.Handler.
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
-// Close releases the store.
-func (a *app) Close() error { return a.close() }
+// Close records the credential uses not written yet and releases the
+// store.
+func (a *app) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.scim.Flush(ctx); err != nil {
+		a.log.Warn("recording last token uses", "err", err)
+	}
+	return a.close()
+}
 
 // origin returns the public origin for URLs shown to admins: -base-url, or
 // the one the request came in on.

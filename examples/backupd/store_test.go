@@ -269,26 +269,30 @@ func TestStoreDisplay(t *testing.T) {
 	assert.Equal(t, "PostgreSQL", storeDisplay("postgres://u:secret@db/backupd"))
 }
 
-// racingTokens is a token store whose SetTokenHash reports a conflict after
-// storing, as PostgreSQL does when another instance inserted the same token
-// at the same moment.
+// racingTokens is a token store whose CreateCredential reports a conflict
+// after storing, as PostgreSQL does when another instance inserted the
+// same token at the same moment.
 type racingTokens struct{ scimkit.TokenStore }
 
-func (r racingTokens) SetTokenHash(ctx context.Context, tenant string, hash []byte) error {
-	if err := r.TokenStore.SetTokenHash(ctx, tenant, hash); err != nil {
+func (r racingTokens) CreateCredential(ctx context.Context, tenant string, c storage.Credential, hash []byte) error {
+	if err := r.TokenStore.CreateCredential(ctx, tenant, c, hash); err != nil {
 		return err
 	}
 	return fmt.Errorf("racing: %w", storage.ErrConflict)
 }
 
-func TestSetDevTokenToleratesARacingInstance(t *testing.T) {
+func TestSyncDevTokenToleratesARacingInstance(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	tokens := memory.New()
-	require.NoError(t, setDevToken(ctx, racingTokens{tokens}, "dev-token-123"), "the tenant has this very token")
+	require.NoError(t, syncDevToken(ctx, racingTokens{tokens}, "dev-token-123", time.Now), "the tenant has this very token")
+	cs, err := scimkit.ListTokens(ctx, tokens, devTenant)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, devTokenLabel, cs[0].Label)
 
 	// Another tenant holding the same token is a real conflict.
 	require.NoError(t, scimkit.SetToken(ctx, tokens, "acme", "shared-token"))
-	err := setDevToken(ctx, tokens, "shared-token")
+	err = syncDevToken(ctx, tokens, "shared-token", time.Now)
 	require.ErrorIs(t, err, storage.ErrConflict)
 }

@@ -18,7 +18,10 @@
 //     create or replace is one statement.
 //   - scimkit_members: one row per (group, member) in insertion order, so
 //     a PATCH of 100 members writes 100 rows and never reads the others.
-//   - scimkit_tokens: one token hash per tenant.
+//   - scimkit_credentials: one row per API credential, keyed by (tenant,
+//     id), with the token's hash unique across tenants (the index every
+//     request's authentication probes); times in microseconds, NULL for
+//     "never".
 package sqlstore
 
 import (

@@ -11,14 +11,14 @@ import (
 // Store is an in-memory [storage.Store]. It is safe for concurrent use.
 // The zero value is not usable; call [New].
 type Store struct {
-	mu sync.RWMutex // guards tenants, tokens and tokenTenants
+	mu sync.RWMutex // guards tenants, creds and credByHash
 	// tenants holds each tenant's resources; a tenant appears on its
 	// first write.
 	tenants map[string]*tenant
-	// tokens maps a tenant to its token hash.
-	tokens map[string][]byte
-	// tokenTenants maps hex(hash) to the tenant owning it.
-	tokenTenants map[string]string
+	// creds holds each tenant's credentials by id.
+	creds map[string]map[string]*credential
+	// credByHash indexes every credential by its token hash.
+	credByHash map[string]*credential
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -26,9 +26,9 @@ var _ storage.Store = (*Store)(nil)
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		tenants:      make(map[string]*tenant),
-		tokens:       make(map[string][]byte),
-		tokenTenants: make(map[string]string),
+		tenants:    make(map[string]*tenant),
+		creds:      make(map[string]map[string]*credential),
+		credByHash: make(map[string]*credential),
 	}
 }
 

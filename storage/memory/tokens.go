@@ -1,73 +1,119 @@
 package memory
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/scimkit/scimkit/storage"
 )
 
-// SetTokenHash stores a copy of hash as the tenant's only token hash; the
-// previous one stops resolving. It returns [storage.ErrConflict] when
-// another tenant already has the same hash.
-func (s *Store) SetTokenHash(_ context.Context, tenant string, hash []byte) error {
+// credential is one stored credential with the hash of its token.
+type credential struct {
+	c    storage.Credential
+	hash string
+}
+
+// CreateCredential stores c for tenant with hash. It returns
+// [storage.ErrConflict] when the tenant has a credential with c.ID or any
+// tenant has one with hash.
+func (s *Store) CreateCredential(_ context.Context, tenant string, c storage.Credential, hash []byte) error {
 	if len(hash) == 0 {
 		return errors.New("memory: empty token hash")
 	}
-	key := hex.EncodeToString(hash)
+	c.Tenant = tenant
+	key := string(hash)
 	return s.tx(func() error {
-		if owner, ok := s.tokenTenants[key]; ok && owner != tenant {
-			return fmt.Errorf("memory: token hash of tenant %q: %w", tenant, storage.ErrConflict)
+		if _, ok := s.credByHash[key]; ok {
+			return fmt.Errorf("memory: token hash of credential %q: %w", c.ID, storage.ErrConflict)
 		}
-		if old, ok := s.tokens[tenant]; ok {
-			delete(s.tokenTenants, hex.EncodeToString(old))
+		byID := s.creds[tenant]
+		if _, ok := byID[c.ID]; ok {
+			return fmt.Errorf("memory: credential %q: %w", c.ID, storage.ErrConflict)
 		}
-		s.tokens[tenant] = bytes.Clone(hash)
-		s.tokenTenants[key] = tenant
+		if byID == nil {
+			byID = make(map[string]*credential)
+			s.creds[tenant] = byID
+		}
+		cr := &credential{c: c, hash: key}
+		byID[c.ID] = cr
+		s.credByHash[key] = cr
 		return nil
 	})
 }
 
-// TokenHash returns a copy of the tenant's token hash, or
+// CredentialByHash returns the credential whose token hash is hash, or
 // [storage.ErrNotFound].
-func (s *Store) TokenHash(_ context.Context, tenant string) ([]byte, error) {
-	var h []byte
+func (s *Store) CredentialByHash(_ context.Context, hash []byte) (storage.Credential, error) {
+	var c storage.Credential
 	err := s.view(func() error {
-		old, ok := s.tokens[tenant]
-		if !ok {
-			return fmt.Errorf("memory: token of tenant %q: %w", tenant, storage.ErrNotFound)
-		}
-		h = bytes.Clone(old)
-		return nil
-	})
-	return h, err
-}
-
-// TenantByTokenHash returns the tenant whose token hash is hash, or
-// [storage.ErrNotFound].
-func (s *Store) TenantByTokenHash(_ context.Context, hash []byte) (string, error) {
-	key := hex.EncodeToString(hash)
-	var tenant string
-	err := s.view(func() error {
-		t, ok := s.tokenTenants[key]
+		cr, ok := s.credByHash[string(hash)]
 		if !ok {
 			return fmt.Errorf("memory: token hash: %w", storage.ErrNotFound)
 		}
-		tenant = t
+		c = cr.c
 		return nil
 	})
-	return tenant, err
+	return c, err
 }
 
-// DeleteTokenHash removes the tenant's token hash; absent is not an error.
-func (s *Store) DeleteTokenHash(_ context.Context, tenant string) error {
+// ListCredentials returns the tenant's credentials by Created, then ID.
+func (s *Store) ListCredentials(_ context.Context, tenant string) ([]storage.Credential, error) {
+	var out []storage.Credential
+	err := s.view(func() error {
+		out = make([]storage.Credential, 0, len(s.creds[tenant]))
+		for _, cr := range s.creds[tenant] {
+			out = append(out, cr.c)
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b storage.Credential) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return out, err
+}
+
+// ExpireCredential sets the credential's Expires to at unless it expires
+// earlier already; [storage.ErrNotFound] when absent.
+func (s *Store) ExpireCredential(_ context.Context, tenant, id string, at time.Time) error {
 	return s.tx(func() error {
-		if old, ok := s.tokens[tenant]; ok {
-			delete(s.tokenTenants, hex.EncodeToString(old))
-			delete(s.tokens, tenant)
+		cr, ok := s.creds[tenant][id]
+		if !ok {
+			return fmt.Errorf("memory: credential %q: %w", id, storage.ErrNotFound)
+		}
+		if cr.c.Expires.IsZero() || at.Before(cr.c.Expires) {
+			cr.c.Expires = at
+		}
+		return nil
+	})
+}
+
+// RevokeCredential deletes the credential; [storage.ErrNotFound] when
+// absent.
+func (s *Store) RevokeCredential(_ context.Context, tenant, id string) error {
+	return s.tx(func() error {
+		cr, ok := s.creds[tenant][id]
+		if !ok {
+			return fmt.Errorf("memory: credential %q: %w", id, storage.ErrNotFound)
+		}
+		delete(s.credByHash, cr.hash)
+		delete(s.creds[tenant], id)
+		if len(s.creds[tenant]) == 0 {
+			delete(s.creds, tenant)
+		}
+		return nil
+	})
+}
+
+// TouchCredential sets LastUsed to at unless it is later already; an
+// absent credential is not an error.
+func (s *Store) TouchCredential(_ context.Context, tenant, id string, at time.Time) error {
+	return s.tx(func() error {
+		if cr, ok := s.creds[tenant][id]; ok && at.After(cr.c.LastUsed) {
+			cr.c.LastUsed = at
 		}
 		return nil
 	})

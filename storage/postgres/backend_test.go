@@ -69,18 +69,18 @@ func TestSerializationFailureIsRetried(t *testing.T) {
 			END IF;
 			RETURN NEW;
 		END $$`,
-		`CREATE TRIGGER flaky BEFORE INSERT OR UPDATE ON scimkit_tokens FOR EACH ROW EXECUTE FUNCTION flaky()`,
+		`CREATE TRIGGER flaky BEFORE INSERT OR UPDATE ON scimkit_credentials FOR EACH ROW EXECUTE FUNCTION flaky()`,
 	} {
 		_, err := s.DB().ExecContext(ctx, q)
 		require.NoError(t, err)
 	}
-	require.NoError(t, s.SetTokenHash(ctx, "acme", []byte("h")))
+	require.NoError(t, s.CreateCredential(ctx, "acme", storage.Credential{ID: "c1"}, []byte("h")))
 	var calls int
 	require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT last_value FROM flaky`).Scan(&calls))
 	assert.Equal(t, 3, calls, "two aborted attempts, then the one that went through")
-	h, err := s.TokenHash(ctx, "acme")
+	c, err := s.CredentialByHash(ctx, []byte("h"))
 	require.NoError(t, err)
-	assert.Equal(t, []byte("h"), h)
+	assert.Equal(t, "acme", c.Tenant)
 }
 
 // TestConnectionLoss kills the store's connections from the server side,

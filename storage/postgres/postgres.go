@@ -129,4 +129,24 @@ var migrations = [][]string{
 			hash bytea NOT NULL UNIQUE
 		)`,
 	},
+	// 2: several credentials per tenant, with label, expiry and last
+	// use; each tenant's token becomes a credential labelled "migrated".
+	{
+		`CREATE TABLE scimkit_credentials (
+			tenant text COLLATE "C" NOT NULL,
+			id text COLLATE "C" NOT NULL,
+			hash bytea NOT NULL,
+			label text NOT NULL DEFAULT '',
+			created bigint NOT NULL,
+			expires bigint,
+			last_used bigint,
+			PRIMARY KEY (tenant, id)
+		)`,
+		`CREATE UNIQUE INDEX scimkit_credentials_hash ON scimkit_credentials (hash)`,
+		`INSERT INTO scimkit_credentials (tenant, id, hash, label, created)
+			SELECT tenant, md5(random()::text || clock_timestamp()::text || tenant), hash, 'migrated',
+				(extract(epoch FROM now()) * 1000000)::bigint
+			FROM scimkit_tokens`,
+		`DROP TABLE scimkit_tokens`,
+	},
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit"
 	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/postgres"
@@ -88,4 +89,13 @@ func TestSQL(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	pool := newPool(b)
 	sqlstoretest.Bench(b, sqlstoretest.Closed(b, func(ctx context.Context) (*postgres.Store, error) { return postgres.New(ctx, pool) }))
+}
+
+func TestTokenMigration(t *testing.T) {
+	pool := newPool(t)
+	sqlstoretest.TokenMigration(t, sqlstoretest.Closed(t, func(ctx context.Context) (*postgres.Store, error) { return postgres.New(ctx, pool) }),
+		`CREATE TABLE scimkit_tokens (tenant text COLLATE "C" PRIMARY KEY, hash bytea NOT NULL UNIQUE)`,
+		`INSERT INTO scimkit_tokens (tenant, hash) VALUES
+			('acme', '\x`+hex.EncodeToString(scimkit.HashToken("old-token-acme"))+`'::bytea),
+			('globex', '\x`+hex.EncodeToString(scimkit.HashToken("old-token-globex"))+`'::bytea)`)
 }

@@ -195,4 +195,23 @@ var migrations = [][]string{
 			hash BLOB NOT NULL UNIQUE
 		)`,
 	},
+	// 2: several credentials per tenant, with label, expiry and last
+	// use; each tenant's token becomes a credential labelled "migrated".
+	{
+		`CREATE TABLE scimkit_credentials (
+			tenant TEXT NOT NULL,
+			id TEXT NOT NULL,
+			hash BLOB NOT NULL,
+			label TEXT NOT NULL DEFAULT '',
+			created INTEGER NOT NULL,
+			expires INTEGER,
+			last_used INTEGER,
+			PRIMARY KEY (tenant, id)
+		) WITHOUT ROWID`,
+		`CREATE UNIQUE INDEX scimkit_credentials_hash ON scimkit_credentials (hash)`,
+		`INSERT INTO scimkit_credentials (tenant, id, hash, label, created)
+			SELECT tenant, lower(hex(randomblob(16))), hash, 'migrated', CAST(strftime('%s', 'now') AS INTEGER) * 1000000
+			FROM scimkit_tokens`,
+		`DROP TABLE scimkit_tokens`,
+	},
 }

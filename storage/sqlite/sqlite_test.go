@@ -2,11 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"encoding/hex"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scimkit"
 	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/sqlite"
@@ -37,4 +39,13 @@ func TestSQL(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "scim.db")
 	sqlstoretest.Bench(b, sqlstoretest.Closed(b, func(ctx context.Context) (*sqlite.Store, error) { return sqlite.Open(ctx, path) }))
+}
+
+func TestTokenMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scim.db")
+	sqlstoretest.TokenMigration(t, sqlstoretest.Closed(t, func(ctx context.Context) (*sqlite.Store, error) { return sqlite.Open(ctx, path) }),
+		`CREATE TABLE scimkit_tokens (tenant TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE)`,
+		`INSERT INTO scimkit_tokens (tenant, hash) VALUES
+			('acme', X'`+hex.EncodeToString(scimkit.HashToken("old-token-acme"))+`'),
+			('globex', X'`+hex.EncodeToString(scimkit.HashToken("old-token-globex"))+`')`)
 }

@@ -16,7 +16,7 @@ import (
 // calls newStore once per test, from tests that may run in parallel; each
 // call must return an independent, empty store, and should close it with
 // t.Cleanup. Tests are grouped by guarantee ("Resources", "List",
-// "Filter", "Members", "Tenants", "Aliasing", "Tokens", "Concurrency"), so
+// "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency"), so
 // a backend can run a subset with -run.
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
@@ -28,7 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("LookupMember", func(t *testing.T) { testLookupMember(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, newStore) })
-	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
+	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }
 

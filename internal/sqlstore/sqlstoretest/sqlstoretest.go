@@ -79,16 +79,17 @@ func testMigrations(t *testing.T, newDB func(t *testing.T) Opener) {
 		v1, err := s1.(versioned).Version(ctx)
 		require.NoError(t, err)
 		require.Positive(t, v1)
-		require.NoError(t, s1.SetTokenHash(ctx, "acme", []byte("hash")))
+		require.NoError(t, s1.CreateCredential(ctx, "acme", storage.Credential{ID: "c1", Label: "l"}, []byte("hash")))
 
 		s2 := mustOpen(t, open)
 		v2, err := s2.(versioned).Version(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, v1, v2)
 		require.NoError(t, s2.(versioned).Migrate(ctx), "migrating again is a no-op")
-		h, err := s2.TokenHash(ctx, "acme")
+		c, err := s2.CredentialByHash(ctx, []byte("hash"))
 		require.NoError(t, err)
-		assert.Equal(t, []byte("hash"), h)
+		assert.Equal(t, "acme", c.Tenant)
+		assert.Equal(t, "l", c.Label)
 	})
 	t.Run("instances starting at once apply each step once", func(t *testing.T) {
 		open := newDB(t)
@@ -203,6 +204,8 @@ func testStatements(t *testing.T, newDB func(t *testing.T) Opener) {
 }
 
 // server is a scimkit server under test with deterministic ids and clock.
+// The clock moves a minute each time it is read: once to authenticate a
+// request and once per write, so the n-th POST creates at 12:2n.
 type server struct {
 	h     http.Handler
 	token string
@@ -218,6 +221,9 @@ func newServer(t *testing.T, store storage.Store, tokens storage.Store, setToken
 		scimkit.WithUserExtension(scimkit.StringExtension(druvaURN, "city", "costCenter")),
 	)
 	require.NoError(t, err)
+	// Last-use writes end before the store closes (cleanups run in
+	// reverse order).
+	t.Cleanup(func() { assert.NoError(t, srv.Flush(context.Background())) })
 	const token = "sqlstoretest-token"
 	if setToken {
 		require.NoError(t, scimkit.SetToken(context.Background(), tokens, "acme", token))
@@ -263,7 +269,8 @@ type Statement struct {
 
 // IndexedStatements seeds s and returns the count and page statements
 // of the lookups IdPs send on every step (userName, externalId, id,
-// email, member, group displayName) and of an unfiltered page, with
+// email, member, group displayName), of an unfiltered page and of the
+// credential lookup that authenticates every request, with
 // their arguments, for a backend to check that its planner answers each
 // from an index rather than a scan.
 func IndexedStatements(t *testing.T, s storage.Store) []Statement {
@@ -338,6 +345,20 @@ func IndexedStatements(t *testing.T, s storage.Store) []Statement {
 		st.SQL, st.Index = q, "scimkit_resources_id"
 		out = append(out, st)
 	}
-	require.Len(t, out, 2*len(cases)+3, "statements: %q", stmts)
+
+	// Authentication: one probe of the token hash's unique index, among
+	// many tenants' credentials.
+	for i := range 500 {
+		c := storage.Credential{ID: fmt.Sprintf("c%d", i), Created: time.Unix(int64(i), 0)}
+		require.NoError(t, s.CreateCredential(ctx, fmt.Sprintf("t%d", i%50), c, []byte(fmt.Sprintf("hash-%04d", i))))
+	}
+	stmts = nil
+	s.(traced).Trace(func(q string) { stmts = append(stmts, q) })
+	_, err = s.CredentialByHash(ctx, []byte("hash-0042"))
+	s.(traced).Trace(nil)
+	require.NoError(t, err)
+	require.Len(t, stmts, 1, "authentication is one statement")
+	out = append(out, Statement{Name: "credential by hash", SQL: stmts[0], Args: []any{[]byte("hash-0042")}, Index: "scimkit_credentials_hash"})
+	require.Len(t, out, 2*len(cases)+4, "statements: %q", stmts)
 	return out
 }
