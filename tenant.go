@@ -72,17 +72,20 @@ func stripPattern(path, pattern string) string {
 	return path
 }
 
-// validTenant checks a tenant id: 1 to 128 bytes of letters, digits and
-// "-_.". The same rule applies whether the id comes from the host or a URL.
+// validTenant checks a tenant id: 1 to 128 bytes of ASCII letters,
+// digits and "-_.", beginning with a letter or digit (so never "." or
+// "..", which a host might take for a directory). The same rule applies
+// whether the id comes from the host or a URL.
 func validTenant(t string) error {
 	if t == "" || len(t) > 128 {
 		return errors.New("scim: tenant id must have 1 to 128 bytes")
 	}
-	for _, c := range []byte(t) {
+	for i, c := range []byte(t) {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_' || c == '.') && i > 0:
 		default:
-			return errors.New("scim: tenant id may hold only letters, digits and -_.")
+			return errors.New("scim: tenant id may hold only letters, digits and -_., and must begin with a letter or digit")
 		}
 	}
 	return nil
