@@ -15,7 +15,11 @@
 //	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))  // tenant from the URL
 //
 // An admin enables SCIM for a tenant with [GenerateToken], which returns
-// the token once and keeps only its hash.
+// the token once and keeps only its hash. A tenant may have several
+// tokens, each with a label and an optional expiry, revoked
+// ([RevokeToken]) or rotated with an overlap ([RotateToken]) on its own;
+// the server records when each was last used, to the minute
+// ([LastUsedResolution], [Server.Flush]).
 //
 // # Protocol
 //

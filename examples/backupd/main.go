@@ -24,8 +24,10 @@
 //
 //	-addr 127.0.0.1:8080     listen address (port 0 picks a free port; the real address is printed)
 //	-base-url https://...    public origin behind a proxy (used in meta.location and printed URLs)
-//	-dev-token T             tenant "default" accepts token T: for local testing only
-//	-admin-token S           admin API secret (or $BACKUPD_ADMIN_TOKEN); random and printed if unset
+//	-dev-token T             tenant "default" accepts token T: for local testing only; a start
+//	                         without it revokes the dev token an earlier start set
+//	-admin-token S           admin API secret of at least 16 bytes (or $BACKUPD_ADMIN_TOKEN); random
+//	                         and printed if unset
 //	-user-extension 'URN:a,b'  custom User extension schema, repeatable
 //	-store sqlite:./backupd.db  storage: sqlite:PATH (the default), postgres:DSN, or memory (lost on restart)
 //	-log-level info          debug logs every request
@@ -71,6 +73,14 @@
 //	curl -X POST -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/token
 //	curl         -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim
 //	curl -X POST -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/disable
+//
+// Several tokens per tenant (one per IdP job), each shown once, valid 365
+// days unless expiresInDays says otherwise, revoked or rotated on its own:
+//
+//	curl -X POST   -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/tokens -d '{"label":"Entra","expiresInDays":365}'
+//	curl           -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/tokens
+//	curl -X POST   -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/tokens/ID/rotate -d '{"overlapHours":24}'
+//	curl -X DELETE -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/tokens/ID
 //
 // Paste the Tenant URL and the token into Entra ("Provisioning → Admin
 // Credentials") or Okta ("SCIM connector base URL", "HTTP Header" auth).
