@@ -121,7 +121,9 @@ func (cfg tokenConfig) credential() storage.Credential {
 // each revoked on its own ([RevokeToken]).
 //
 // The tenant id must have 1 to 128 bytes of ASCII letters, digits and
-// "-_.", the rule the [Server] applies to tenants it serves. Options set
+// "-_.", beginning with a letter or digit (so never "." or ".."): the
+// rule the [Server] applies to tenants it serves, and every token
+// function checks. Options set
 // a label and a lifetime ([WithTokenLabel], [WithTokenLifetime]).
 func GenerateToken(ctx context.Context, tokens TokenStore, tenant string, opts ...TokenOption) (string, storage.Credential, error) {
 	if err := validTenant(tenant); err != nil {
@@ -203,7 +205,8 @@ func SetToken(ctx context.Context, tokens TokenStore, tenant, token string, opts
 }
 
 // ListTokens returns tenant's credentials, expired ones included, oldest
-// first. They hold id, label and times, never a token or its hash.
+// first. They hold id, label and times, never a token or its hash. An
+// invalid tenant id ([GenerateToken] states the rule) is an error.
 func ListTokens(ctx context.Context, tokens TokenStore, tenant string) ([]storage.Credential, error) {
 	if err := validTenant(tenant); err != nil {
 		return nil, err
@@ -214,7 +217,8 @@ func ListTokens(ctx context.Context, tokens TokenStore, tenant string) ([]storag
 // RevokeToken revokes tenant's credential id at once: its token is
 // answered 401 from the next request on, and its hash is deleted. An
 // unknown id, or one of another tenant, gives an error wrapping
-// [storage.ErrNotFound].
+// [storage.ErrNotFound]; an invalid tenant id ([GenerateToken] states the
+// rule) is an error too.
 func RevokeToken(ctx context.Context, tokens TokenStore, tenant, id string) error {
 	if err := validTenant(tenant); err != nil {
 		return err
@@ -227,7 +231,8 @@ func RevokeToken(ctx context.Context, tokens TokenStore, tenant, id string) erro
 
 // RevokeAllTokens revokes every credential of tenant (offboarding, or an
 // admin disabling SCIM): its SCIM endpoint answers 401 until a new token
-// is generated. A tenant without tokens is not an error.
+// is generated. A tenant without tokens is not an error; an invalid
+// tenant id ([GenerateToken] states the rule) is.
 func RevokeAllTokens(ctx context.Context, tokens TokenStore, tenant string) error {
 	cs, err := ListTokens(ctx, tokens, tenant)
 	if err != nil {
@@ -248,7 +253,8 @@ func RevokeAllTokens(ctx context.Context, tokens TokenStore, tenant string) erro
 // old token at once. An old token that expires sooner keeps its expiry.
 // The new credential takes the old one's label unless [WithTokenLabel]
 // is given; its lifetime comes from [WithTokenLifetime] only. An unknown
-// id gives an error wrapping [storage.ErrNotFound].
+// id gives an error wrapping [storage.ErrNotFound]; an invalid tenant id
+// ([GenerateToken] states the rule) is an error too.
 func RotateToken(ctx context.Context, tokens TokenStore, tenant, id string, overlap time.Duration, opts ...TokenOption) (string, storage.Credential, error) {
 	if err := validTenant(tenant); err != nil {
 		return "", storage.Credential{}, err

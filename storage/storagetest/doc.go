@@ -11,8 +11,9 @@
 // The suite checks the contract documented in package storage: resource
 // CRUD, uniqueness and optimistic concurrency (RFC 7643 §2.1, RFC 7644
 // §3.14), listing with paging, index lookups and filters (RFC 7644
-// §3.4.2), group membership (RFC 7644 §3.5.2), token hashes, tenant
-// isolation, copying values in and out, and safety under concurrent use.
+// §3.4.2), group membership (RFC 7644 §3.5.2), credentials (token
+// hashes, expiry, last use), tenant isolation, copying values in and
+// out, and safety under concurrent use.
 //
 // Timestamps in the fixtures have microsecond precision, so a backend must
 // keep at least that. Documents are compared byte for byte.
