@@ -3,6 +3,7 @@ package storagetest
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,4 +244,56 @@ func testCredentials(t *testing.T, newStore newStoreFunc) {
 			tc.run(t, newStore(t))
 		})
 	}
+	t.Run("concurrent creates of one hash: exactly one wins", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.CreateCredential(t.Context(), []string{tenantA, tenantB}[i%2], cred(fmt.Sprintf("c%d", i), "", 0), h1)
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+				continue
+			}
+			require.ErrorIs(t, err, storage.ErrConflict)
+		}
+		assert.Equal(t, 1, won)
+		assert.Len(t, append(listIDs(t, s, tenantA), listIDs(t, s, tenantB)...), 1)
+	})
+	t.Run("concurrent lookups, touches and revocations", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		const n = 8
+		for i := range n {
+			mustCreateCred(t, s, tenantA, cred(fmt.Sprintf("c%d", i), "", 0), []byte(fmt.Sprintf("hash-%d", i)))
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id, hash := fmt.Sprintf("c%d", i), []byte(fmt.Sprintf("hash-%d", i))
+				for j := range 10 {
+					assert.NoError(t, s.TouchCredential(t.Context(), tenantA, id, t0.Add(time.Duration(j)*time.Second)))
+					_, err := s.CredentialByHash(t.Context(), hash)
+					assert.NoError(t, err)
+				}
+				if i%2 == 0 {
+					assert.NoError(t, s.RevokeCredential(t.Context(), tenantA, id))
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, []string{"c1", "c3", "c5", "c7"}, listIDs(t, s, tenantA))
+		assert.True(t, t0.Add(9*time.Second).Equal(mustByHash(t, s, []byte("hash-1")).LastUsed))
+	})
 }
