@@ -111,9 +111,10 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithClock sets the clock used for meta.created and meta.lastModified.
-// Times are kept to the microsecond, the precision every backend stores,
-// so a resource reads back with the timestamps its write returned.
+// WithClock sets the clock used for meta.created and meta.lastModified,
+// for checking a token's expiry and for dating its last use. Times are
+// kept to the microsecond, the precision every backend stores, so a
+// resource reads back with the timestamps its write returned.
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) error { c.now = now; return nil })
 }
