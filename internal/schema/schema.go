@@ -91,6 +91,9 @@ type ResourceType struct {
 	extKeys    [][]byte           // `"<URN>":` of each extension, as it appears in stored data
 	// NameAttr is the unique attribute: userName or displayName.
 	NameAttr string
+	// primaryAttrs are the multi-valued attributes with a primary
+	// sub-attribute (RFC 7643 §2.4).
+	primaryAttrs []primaryAttr
 }
 
 // NewResourceType compiles a resource type.
@@ -102,6 +105,7 @@ func NewResourceType(kind storage.Kind, endpoint string, core escim.Schema, exts
 		rt.extByURN[strings.ToLower(ce.URN)] = ce
 		rt.extKeys = append(rt.extKeys, []byte(`"`+ce.URN+`":`))
 	}
+	rt.primaryAttrs = primaryAttrs(rt.Core, rt.Extensions)
 	rt.NameAttr = "userName"
 	if kind == storage.KindGroup {
 		rt.NameAttr = "displayName"
