@@ -133,6 +133,9 @@ func claim(ids map[string]string, id, key string, v any) error {
 		if b < a {
 			a, b = b, a
 		}
+		if a == b {
+			return errorf("invalidSyntax", "attribute %q is given twice (as an object member and as a flat key)", a)
+		}
 		return errorf("invalidSyntax", "keys %q and %q name the same attribute (attribute names are case-insensitive, RFC 7643 §2.1)", a, b)
 	}
 	ids[id] = key
