@@ -53,7 +53,7 @@ func TestKeysDifferingOnlyInCase(t *testing.T) {
 			status: 201, want: map[string]any{"userName": "a@x.example", ent: map[string]any{"department": "R&D", "costCenter": "7"},
 				"name": map[string]any{"givenName": "A", "familyName": "B"}}},
 		{name: "Entra aadOptscim062020 path-less replace with flat keys merges", method: "PATCH",
-			body: patchBody(`{"op":"replace","value":{"displayName":"Pat","name.givenName":"P","` + ent + `:employeeNumber":"7","` + ent + `:costCenter":"c"}}`),
+			body:   patchBody(`{"op":"replace","value":{"displayName":"Pat","name.givenName":"P","` + ent + `:employeeNumber":"7","` + ent + `:costCenter":"c"}}`),
 			status: 200, want: map[string]any{"userName": "pat", "displayName": "Pat", "name": map[string]any{"givenName": "P"},
 				ent: map[string]any{"department": "Ops", "employeeNumber": "7", "costCenter": "c"}}},
 	}
