@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/scimkit/scimkit/storage"
 )
@@ -84,18 +87,28 @@ func (rt *ResourceType) Normalize(in map[string]any, opt Options) (map[string]an
 }
 
 // keyID is the identity of a body key: the lower-cased URN of its schema
-// ("" for core, also when the key carries the core URN) and the lower-cased
-// attribute path after it. Keys with one identity name one attribute, as
-// attribute names are case-insensitive (RFC 7643 §2.1).
-func (rt *ResourceType) keyID(key string) string {
+// ("" for core, also when the key carries the core URN; "?" and the whole
+// key for an unknown schema) and the lower-cased attribute path after it.
+// Keys with one identity name one attribute, as attribute names are
+// case-insensitive (RFC 7643 §2.1).
+type keyID struct{ schema, path string }
+
+func (a keyID) less(b keyID) bool {
+	if a.schema != b.schema {
+		return a.schema < b.schema
+	}
+	return a.path < b.path
+}
+
+func (rt *ResourceType) keyID(key string) keyID {
 	ext, rest, ok := rt.SplitURN(key)
 	switch {
 	case !ok:
-		return "?" + strings.ToLower(key)
+		return keyID{"?", strings.ToLower(key)}
 	case ext != nil:
-		return strings.ToLower(ext.URN) + "|" + strings.ToLower(rest)
+		return keyID{ext.urnFold, strings.ToLower(rest)}
 	}
-	return "|" + strings.ToLower(rest)
+	return keyID{"", strings.ToLower(rest)}
 }
 
 // orderKeys returns the keys of a body (or path-less PATCH value) in the
@@ -105,50 +118,90 @@ func (rt *ResourceType) keyID(key string) string {
 // order of Go's map. It refuses two keys that name one attribute, or one
 // sub-attribute (an extension object's "costCenter" and a flat
 // ".../enterprise:2.0:User:costCenter" key): which one won would be chance.
+// Keys inside objects are compared only when some key names a part of an
+// attribute (dotted or flat); otherwise a repeat inside one object is
+// found where the object is read (coerce, setTop).
 func (rt *ResourceType) orderKeys(in map[string]any) ([]string, error) {
-	ids := make(map[string]string, len(in))
-	type keyed struct{ id, key string }
+	type keyed struct {
+		id  keyID
+		key string
+	}
 	order := make([]keyed, 0, len(in))
+	parts := false
 	for k, v := range in {
 		id := rt.keyID(k)
-		if err := claim(ids, id, k, v); err != nil {
-			return nil, err
-		}
 		order = append(order, keyed{id, k})
+		switch {
+		case id.schema == "?":
+		case id.path == "": // a whole extension: do its keys name parts?
+			if m, ok := v.(map[string]any); ok {
+				for mk := range m {
+					parts = parts || strings.IndexByte(mk, '.') >= 0
+				}
+			}
+		case id.schema != "" || strings.IndexByte(id.path, '.') >= 0:
+			parts = true // a flat extension attribute or a dotted key
+		}
 	}
-	sort.Slice(order, func(i, j int) bool { return order[i].id < order[j].id })
+	slices.SortFunc(order, func(a, b keyed) int {
+		switch {
+		case a.id.less(b.id):
+			return -1
+		case b.id.less(a.id):
+			return 1
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	var ids map[keyID]string
+	if parts {
+		ids = make(map[keyID]string, 2*len(in))
+	}
 	keys := make([]string, len(order))
 	for i, o := range order {
 		keys[i] = o.key
+		if !parts {
+			if i > 0 && order[i-1].id == o.id {
+				return nil, dupKeys(order[i-1].key, o.key)
+			}
+			continue
+		}
+		if err := claim(ids, o.id, o.key, in[o.key]); err != nil {
+			return nil, err
+		}
 	}
 	return keys, nil
+}
+
+func dupKeys(a, b string) *Error {
+	if b < a {
+		a, b = b, a
+	}
+	if a == b {
+		return errorf("invalidSyntax", "attribute %q is given twice (as an object member and as a flat key)", a)
+	}
+	return errorf("invalidSyntax", "keys %q and %q name the same attribute (attribute names are case-insensitive, RFC 7643 §2.1)", a, b)
 }
 
 // claim records identity id for key and, when v is an object, the
 // identities of its keys (sub-attributes, or an extension's attributes),
 // failing on one claimed before. The work is one pass over the value.
-func claim(ids map[string]string, id, key string, v any) error {
+func claim(ids map[keyID]string, id keyID, key string, v any) error {
 	if prev, dup := ids[id]; dup {
-		a, b := prev, key
-		if b < a {
-			a, b = b, a
-		}
-		if a == b {
-			return errorf("invalidSyntax", "attribute %q is given twice (as an object member and as a flat key)", a)
-		}
-		return errorf("invalidSyntax", "keys %q and %q name the same attribute (attribute names are case-insensitive, RFC 7643 §2.1)", a, b)
+		return dupKeys(prev, key)
 	}
 	ids[id] = key
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil
 	}
-	sep, ksep := ".", "."
-	if strings.HasSuffix(id, "|") { // a whole extension: its keys are attributes
-		sep, ksep = "", ":"
-	}
 	for k, x := range m {
-		if err := claim(ids, id+sep+strings.ToLower(k), key+ksep+k, x); err != nil {
+		sub, shown := id, key+"."+k
+		if id.path == "" && id.schema != "" && id.schema != "?" { // a whole extension: its keys are attributes
+			sub.path, shown = strings.ToLower(k), key+":"+k
+		} else {
+			sub.path += "." + strings.ToLower(k)
+		}
+		if err := claim(ids, sub, shown, x); err != nil {
 			return err
 		}
 	}
@@ -162,14 +215,30 @@ func foldSorted(m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := strings.ToLower(keys[i]), strings.ToLower(keys[j])
-		if a != b {
-			return a < b
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := compareFold(a, b); c != 0 {
+			return c
 		}
-		return keys[i] < keys[j]
+		return strings.Compare(a, b)
 	})
 	return keys
+}
+
+// compareFold compares a and b as strings.ToLower(a) and strings.ToLower(b)
+// would compare, without building them.
+func compareFold(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra, rb = unicode.ToLower(ra), unicode.ToLower(rb); ra != rb {
+			if ra < rb {
+				return -1
+			}
+			return 1
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return len(a) - len(b)
 }
 
 // setTop sets a top-level key of a request body into doc: "schemas", "id"
@@ -198,7 +267,11 @@ func (rt *ResourceType) setTop(doc map[string]any, key string, v any, opt Option
 			return errorf("invalidValue", "%q must be an object", key)
 		}
 		target := map[string]any{}
-		for _, k := range foldSorted(obj) {
+		keys := foldSorted(obj)
+		for i, k := range keys {
+			if i > 0 && strings.EqualFold(keys[i-1], k) {
+				return dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k)
+			}
 			if err := rt.setAttr(target, ext, k, obj[k], opt); err != nil {
 				return err
 			}

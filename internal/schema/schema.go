@@ -42,9 +42,10 @@ func (a *Attr) SubAttr(name string) *Attr { return a.Sub[strings.ToLower(name)] 
 
 // Schema is one compiled schema.
 type Schema struct {
-	URN    string
-	Source escim.Schema
-	Attrs  map[string]*Attr // by lower-case name
+	URN     string
+	Source  escim.Schema
+	Attrs   map[string]*Attr // by lower-case name
+	urnFold string           // strings.ToLower(URN)
 }
 
 // Attr returns the attribute named (case-insensitively) name, or nil.
@@ -52,7 +53,7 @@ func (s *Schema) Attr(name string) *Attr { return s.Attrs[strings.ToLower(name)]
 
 // Compile compiles an elimity schema definition.
 func Compile(s escim.Schema) *Schema {
-	c := &Schema{URN: s.ID, Source: s, Attrs: make(map[string]*Attr, len(s.Attributes))}
+	c := &Schema{URN: s.ID, Source: s, Attrs: make(map[string]*Attr, len(s.Attributes)), urnFold: strings.ToLower(s.ID)}
 	for _, a := range s.Attributes {
 		ca := compileAttr(a)
 		c.Attrs[strings.ToLower(ca.Name)] = ca
