@@ -70,8 +70,13 @@ const MaxOperations = 1000
 // a sub-attribute that create the element when none matches
 // (`emails[type eq "work"].value`), remove of members by a value list or by
 // `members[value eq "..."]`, and readOnly keys (id, meta) in a path-less
-// value, which are ignored. On error doc may be half-changed: callers apply
-// patches to a copy.
+// value, which are ignored. Paths and path-less keys naming attributes no
+// schema defines are dropped and noted in opt.Report (a remove of one is a
+// no-op; opt.StrictAttributes refuses them), a password is handed to
+// opt.Report instead of the document, an element an operation makes
+// primary clears the others' primary (RFC 7644 §3.5.2), and two keys of a
+// path-less value naming one attribute are refused. On error doc may be
+// half-changed: callers apply patches to a copy.
 func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Options) (MemberOps, error) {
 	var mo MemberOps
 	if len(ops) == 0 {
