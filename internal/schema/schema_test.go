@@ -296,6 +296,7 @@ func TestApplyPatch(t *testing.T) {
 				assert.Equal(t, want, doc)
 			},
 		},
+		{name: "unknown sub-attribute inside a value filter stays invalidPath", ops: `[{"op":"replace","path":"emails[label eq \"x\"].value","value":"y"}]`, err: "invalidPath"},
 		{name: "bad filter in path", ops: `[{"op":"replace","path":"emails[type eq]","value":"x"}]`, err: "invalidPath"},
 		{name: "readOnly path", ops: `[{"op":"replace","path":"id","value":"x"}]`, err: "mutability"},
 		{name: "removing userName", ops: `[{"op":"remove","path":"userName"}]`, err: "invalidValue"},
