@@ -429,6 +429,9 @@ func FuzzApplyPatch(f *testing.F) {
 		`[{"op":"replace","path":"emails[type eq \"work\"].value","value":"x"}]`,
 		`[{"op":"replace","value":{"name.givenName":"G"}}]`,
 		`[{"op":"remove","path":"emails[type eq \"work\"]"}]`,
+		`[{"op":"replace","value":{"nickName":1,"NICKNAME":2,"name.givenName":"x","name":{"givenName":"y"}}}]`,
+		`[{"op":"replace","path":"password","value":"x"},{"op":"remove","path":"shoeSize"}]`,
+		`[{"op":"add","path":"emails","value":[{"primary":true,"value":"a"},{"primary":"True","value":"b"}]}]`,
 	} {
 		f.Add(s)
 	}
