@@ -161,18 +161,27 @@ func (rt *ResourceType) orderKeys(in map[string]any) ([]string, error) {
 		keys[i] = o.key
 		if !parts {
 			if i > 0 && order[i-1].id == o.id {
-				return nil, dupKeys(order[i-1].key, o.key)
+				if err := rt.dupKeys(order[i-1].key, o.key); err != nil {
+					return nil, err
+				}
 			}
 			continue
 		}
-		if err := claim(ids, o.id, o.key, in[o.key]); err != nil {
+		if err := rt.claim(ids, o.id, o.key, in[o.key]); err != nil {
 			return nil, err
 		}
 	}
 	return keys, nil
 }
 
-func dupKeys(a, b string) *Error {
+// dupKeys is the error for two keys naming one attribute; nil when that
+// attribute is unknown, as both are then dropped (or refused as unknown).
+func (rt *ResourceType) dupKeys(a, b string) error {
+	if ext, rest, ok := rt.SplitURN(a); !ok || rest != "" || ext == nil {
+		if _, _, _, known := rt.Resolve(a); !known {
+			return nil
+		}
+	}
 	if b < a {
 		a, b = b, a
 	}
@@ -185,9 +194,9 @@ func dupKeys(a, b string) *Error {
 // claim records identity id for key and, when v is an object, the
 // identities of its keys (sub-attributes, or an extension's attributes),
 // failing on one claimed before. The work is one pass over the value.
-func claim(ids map[keyID]string, id keyID, key string, v any) error {
+func (rt *ResourceType) claim(ids map[keyID]string, id keyID, key string, v any) error {
 	if prev, dup := ids[id]; dup {
-		return dupKeys(prev, key)
+		return rt.dupKeys(prev, key)
 	}
 	ids[id] = key
 	m, ok := v.(map[string]any)
@@ -201,7 +210,7 @@ func claim(ids map[keyID]string, id keyID, key string, v any) error {
 		} else {
 			sub.path += "." + strings.ToLower(k)
 		}
-		if err := claim(ids, sub, shown, x); err != nil {
+		if err := rt.claim(ids, sub, shown, x); err != nil {
 			return err
 		}
 	}
@@ -270,7 +279,9 @@ func (rt *ResourceType) setTop(doc map[string]any, key string, v any, opt Option
 		keys := foldSorted(obj)
 		for i, k := range keys {
 			if i > 0 && strings.EqualFold(keys[i-1], k) {
-				return dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k)
+				if err := rt.dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k); err != nil {
+					return err
+				}
 			}
 			if err := rt.setAttr(target, ext, k, obj[k], opt); err != nil {
 				return err

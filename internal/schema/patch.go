@@ -156,7 +156,9 @@ func (rt *ResourceType) applyPathless(doc map[string]any, mo *MemberOps, op, key
 		keys := foldSorted(obj)
 		for i, k := range keys {
 			if i > 0 && strings.EqualFold(keys[i-1], k) {
-				return dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k)
+				if err := rt.dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k); err != nil {
+					return err
+				}
 			}
 			if err := rt.apply(doc, mo, op, ext.URN+":"+k, obj[k], opt, true); err != nil {
 				return err
