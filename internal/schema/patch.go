@@ -257,12 +257,18 @@ func withoutFilter(path string) string {
 func (rt *ResourceType) apply(doc map[string]any, mo *MemberOps, op, path string, v any, opt Options, pathless bool) error {
 	t, err := rt.parsePath(path)
 	if err != nil {
-		if e, ok := err.(*Error); ok && e.unknown && !opt.StrictAttributes {
-			// An attribute the product does not know: drop the operation
-			// (a remove of it is a no-op anyway) rather than fail the
-			// whole request (IdPs retry it forever).
-			opt.Report.note(NoteDropped, withoutFilter(path))
-			return nil
+		if e, ok := err.(*Error); ok && e.unknown {
+			if pathless {
+				// A key of a path-less value: as in a POST body.
+				return unknownAttr(opt, "unknown attribute %q", withoutFilter(path))
+			}
+			if !opt.StrictAttributes {
+				// An attribute the product does not know: drop the
+				// operation (a remove of it is a no-op anyway) rather
+				// than fail the whole request (IdPs retry it forever).
+				opt.Report.note(NoteDropped, withoutFilter(path))
+				return nil
+			}
 		}
 		return err
 	}

@@ -285,7 +285,7 @@ func TestApplyPatch(t *testing.T) {
 		{name: "unknown op", ops: `[{"op":"move","path":"title","value":"x"}]`, err: "invalidSyntax"},
 		{name: "remove without path", ops: `[{"op":"remove"}]`, err: "noTarget"},
 		{name: "strict: unknown path", ops: `[{"op":"replace","path":"shoeSize","value":1}]`, strict: true, err: "invalidPath"},
-		{name: "strict: unknown path in a path-less value", ops: `[{"op":"replace","value":{"shoeSize":1}}]`, strict: true, err: "invalidPath"},
+		{name: "strict: unknown key in a path-less value", ops: `[{"op":"replace","value":{"shoeSize":1}}]`, strict: true, err: "invalidSyntax"},
 		{
 			name: "unknown paths and path-less keys are dropped; remove of one is a no-op",
 			ops: `[{"op":"replace","path":"shoeSize","value":1},{"op":"add","path":"name.middle","value":"m"},{"op":"remove","path":"urn:acme:x:tag"},` +
