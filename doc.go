@@ -30,6 +30,14 @@
 // Entra (default job and aadOptscim062020) and Okta really send; see the
 // README for the list. Every error is a SCIM error ([Error]).
 //
+// Writes are normalised in one place: attributes no schema defines are
+// dropped and counted ([Server.Normalizations]; [WithStrictAttributes]
+// refuses them instead), at most one element of a multi-valued attribute
+// stays primary (RFC 7643 §2.4), keys naming one attribute in two cases
+// are refused, a userName (or a Group's displayName) is stored trimmed and
+// in Unicode NFC, the form uniqueness and filters compare, and a password
+// is never stored but handed to [WithPasswordHandler].
+//
 // # Storage
 //
 // Resources live behind [ResourceHandler] and tokens behind [TokenStore],

@@ -71,9 +71,9 @@ type harness struct {
 	base  string // absolute SCIM base URL
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, opts ...scimkit.Option) *harness {
 	t.Helper()
-	srv, store := newTestServer(t)
+	srv, store := newTestServer(t, opts...)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", srv))
 	ts := httptest.NewServer(mux)
@@ -604,7 +604,8 @@ func TestIdPClientErrors(t *testing.T) {
 		body      string
 		status    int
 		scimType  string
-		wantUsers int // users acme has afterwards (one exists before)
+		wantUsers int  // users acme has afterwards (one exists before)
+		strict    bool // the server runs WithStrictAttributes
 	}{
 		{name: "body over 1 MiB returns 413", method: "POST", path: "/Users", body: huge, status: 413, wantUsers: 1},
 		{name: "malformed JSON returns 400 invalidSyntax", method: "POST", path: "/Users", body: `{"userName":"x@contoso.com",`, status: 400, scimType: "invalidSyntax", wantUsers: 1},
@@ -624,10 +625,12 @@ func TestIdPClientErrors(t *testing.T) {
 		{name: "filter on an unknown extension attribute returns 400 invalidFilter", method: "GET",
 			path: `/Users?filter=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:shoeSize eq "42"`, status: 400, scimType: "invalidFilter", wantUsers: 1},
 		{name: "group filter on an unknown attribute returns 400 invalidFilter", method: "GET", path: `/Groups?filter=userName eq "x"`, status: 400, scimType: "invalidFilter", wantUsers: 1},
-		{name: "PATCH path naming an unknown attribute returns 400 invalidPath", method: "PATCH", path: "/Users/{{id}}",
+		{name: "strict: PATCH path naming an unknown attribute returns 400 invalidPath", method: "PATCH", path: "/Users/{{id}}", strict: true,
 			body: patchBody(`{"op":"replace","path":"shoeSize","value":"42"}`), status: 400, scimType: "invalidPath", wantUsers: 1},
-		{name: "PATCH path naming an unknown sub-attribute returns 400 invalidPath", method: "PATCH", path: "/Users/{{id}}",
+		{name: "strict: PATCH path naming an unknown sub-attribute returns 400 invalidPath", method: "PATCH", path: "/Users/{{id}}", strict: true,
 			body: patchBody(`{"op":"replace","path":"name.shoeSize","value":"42"}`), status: 400, scimType: "invalidPath", wantUsers: 1},
+		{name: "strict: POST with an unknown sub-attribute returns 400 invalidSyntax", method: "POST", path: "/Users", strict: true,
+			body: `{"schemas":["` + userURN + `"],"userName":"x@contoso.com","roles":[{"value":"Admin","displayName":"Admin"}]}`, status: 400, scimType: "invalidSyntax", wantUsers: 1},
 		{name: "PATCH path with unbalanced brackets returns 400 invalidPath", method: "PATCH", path: "/Users/{{id}}",
 			body: patchBody(`{"op":"replace","path":"emails[type eq \"work\".value","value":"a@contoso.com"}`), status: 400, scimType: "invalidPath", wantUsers: 1},
 		{name: "PATCH remove without path returns 400 noTarget", method: "PATCH", path: "/Users/{{id}}",
@@ -639,7 +642,11 @@ func TestIdPClientErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			var opts []scimkit.Option
+			if tc.strict {
+				opts = append(opts, scimkit.WithStrictAttributes())
+			}
+			h := newHarness(t, opts...)
 			id := h.createUser(t, acmeToken, "adele.vance@contoso.com")
 			before := do(t, h.ts.Client(), http.MethodGet, h.base, "/Users/"+id, acmeToken, nil, nil)
 			require.Equal(t, http.StatusOK, before.status)

@@ -269,9 +269,9 @@ func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res 
 	b.WriteByte('}')
 }
 
-// readResource decodes and normalises a POST or PUT body; members (of a
-// group) are returned apart.
-func (s *Server) readResource(r *http.Request, rt *schema.ResourceType) (doc map[string]any, ms []storage.Member, hasMembers bool, err error) {
+// readResource decodes and normalises a POST or PUT body, noting into rep
+// what normalisation did; members (of a group) are returned apart.
+func (s *Server) readResource(r *http.Request, rt *schema.ResourceType, rep *schema.Report) (doc map[string]any, ms []storage.Member, hasMembers bool, err error) {
 	var in map[string]any
 	if err := decodeBody(r, &in); err != nil {
 		return nil, nil, false, err
@@ -279,7 +279,9 @@ func (s *Server) readResource(r *http.Request, rt *schema.ResourceType) (doc map
 	if in == nil {
 		return nil, nil, false, ErrInvalidSyntax.WithDetail("the request body must be a JSON object")
 	}
-	if doc, err = rt.Normalize(in, s.cfg.norm); err != nil {
+	opt := s.cfg.norm
+	opt.Report = rep
+	if doc, err = rt.Normalize(in, opt); err != nil {
 		return nil, nil, false, err
 	}
 	if rt.Kind == storage.KindGroup {
@@ -296,7 +298,8 @@ func (s *Server) readResource(r *http.Request, rt *schema.ResourceType) (doc map
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
-	doc, ms, _, err := s.readResource(r, rt)
+	var rep schema.Report
+	doc, ms, _, err := s.readResource(r, rt, &rep)
 	if err != nil {
 		return err
 	}
@@ -306,6 +309,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 		return ErrInternal.WithCause(err)
 	}
 	ctx := r.Context()
+	if err := s.handPassword(ctx, q.tenant, res.ID, rep.HasPassword, rep.Password); err != nil {
+		return err
+	}
 	if err := s.store.Create(ctx, q.tenant, res); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
@@ -324,6 +330,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 			return storeError(err)
 		}
 	}
+	s.noteNormalizations(ctx, r, q.tenant, &rep)
 	s.emit(ctx, provisioning.Provisioned, q.tenant, res, active(doc))
 	return s.respond(w, r, q, rt, res, http.StatusCreated, projection(r, rt))
 }
@@ -402,13 +409,20 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 
 func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
 	id := r.PathValue("id")
-	doc, ms, hasMembers, err := s.readResource(r, rt)
+	var rep schema.Report
+	doc, ms, hasMembers, err := s.readResource(r, rt, &rep)
 	if err != nil {
 		return err
 	}
-	var wasActive bool
+	var wasActive, handed bool
 	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		wasActive = s.storedActive(old)
+		if !handed {
+			handed = true
+			if err := s.handPassword(r.Context(), q.tenant, old.ID, rep.HasPassword, rep.Password); err != nil {
+				return nil, nil, err
+			}
+		}
 		if hasMembers {
 			return doc, &storage.MemberChange{ReplaceAll: true, Add: ms}, nil
 		}
@@ -417,6 +431,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 	if err != nil {
 		return err
 	}
+	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
 	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
 }
@@ -433,22 +448,36 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	if err := decodeBody(r, &pr); err != nil {
 		return err
 	}
-	var wasActive bool
+	var wasActive, handed bool
+	var rep schema.Report
+	opt := s.cfg.norm
+	opt.Report = &rep
 	res, doc, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
 		}
 		wasActive = active(doc)
-		mo, err := rt.ApplyPatch(doc, pr.Operations, s.cfg.norm)
-		if err != nil || !mo.Any {
-			return doc, nil, err
+		rep.Reset() // a retry applies the operations again
+		mo, err := rt.ApplyPatch(doc, pr.Operations, opt)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !handed {
+			handed = true
+			if err := s.handPassword(r.Context(), q.tenant, old.ID, rep.HasPassword, rep.Password); err != nil {
+				return nil, nil, err
+			}
+		}
+		if !mo.Any {
+			return doc, nil, nil
 		}
 		return doc, &mo.Change, nil
 	})
 	if err != nil {
 		return err
 	}
+	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
 	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	if rt.Kind == storage.KindGroup && r.URL.Query().Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".

@@ -37,6 +37,7 @@ type Server struct {
 	locks    [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
 	lockSeed maphash.Seed    // picks the stripe
 	used     *usage          // records when credentials were last used
+	norms    normCounts      // what normalisation did, per tenant
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -58,6 +59,7 @@ type config struct {
 	maxCount     int
 	norm         schema.Options
 	hook         provisioning.Hook
+	password     PasswordHandler
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -99,8 +101,11 @@ func WithUserExtension(e Extension) Option {
 }
 
 // WithLogger sets the logger for server-side failures (storage errors,
-// panics). By default nothing is logged. Tokens and request bodies are
-// never logged.
+// panics, at error level) and for the requests the server changed to
+// accept them (dropped attributes and the like, at info level with the
+// tenant and attribute names; see [Server.Normalizations]). By default
+// nothing is logged. Tokens, passwords and request bodies are never
+// logged.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
@@ -157,10 +162,25 @@ func WithStrictBooleans() Option {
 	return optionFunc(func(c *config) error { c.norm.StrictBooleans = true; return nil })
 }
 
+// WithStrictAttributes refuses requests that carry an attribute or
+// sub-attribute no registered schema defines: 400 invalidSyntax for a POST
+// or PUT body or a PATCH value, 400 invalidPath for a PATCH path. By
+// default such attributes are dropped, counted ([Server.Normalizations])
+// and logged, and the rest of the request is applied: Entra and Okta send
+// attributes a product may not define (Entra's role mapping sends
+// "roles.displayName"), and they retry, then quarantine, a job whose
+// requests keep failing.
+func WithStrictAttributes() Option {
+	return optionFunc(func(c *config) error { c.norm.StrictAttributes = true; return nil })
+}
+
 // WithIgnoreUnknownAttributes drops attributes that no registered schema
 // defines instead of answering 400 invalidSyntax.
+//
+// Deprecated: dropping unknown attributes is the default; this option
+// only undoes an earlier [WithStrictAttributes].
 func WithIgnoreUnknownAttributes() Option {
-	return optionFunc(func(c *config) error { c.norm.IgnoreUnknown = true; return nil })
+	return optionFunc(func(c *config) error { c.norm.StrictAttributes = false; return nil })
 }
 
 // WithHook registers a provisioning lifecycle hook; see package

@@ -148,6 +148,9 @@ func (rt *ResourceType) compare(e filter.AttributeExpression, sc *scope) (storag
 	if err := checkOperand(p, op, v, key); err != nil {
 		return nil, err
 	}
+	if s, ok := v.(string); ok && sc == nil && p.Schema == "" && p.Sub == "" && p.Name == rt.NameAttr {
+		v = canonicalNameOperand(op, s)
+	}
 	return storage.Compare{Path: p, Op: op, Value: v}, nil
 }
 

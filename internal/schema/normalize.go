@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/scimkit/scimkit/storage"
 )
@@ -18,6 +21,7 @@ import (
 type Error struct {
 	ScimType string
 	Detail   string
+	unknown  bool // the error names an attribute no schema defines
 }
 
 func (e *Error) Error() string { return "scim: " + e.Detail }
@@ -31,8 +35,23 @@ type Options struct {
 	// StrictBooleans rejects "True"/"False" strings for boolean attributes
 	// (Entra's default job sends them).
 	StrictBooleans bool
-	// IgnoreUnknown drops attributes no schema defines instead of failing.
-	IgnoreUnknown bool
+	// StrictAttributes rejects attributes and sub-attributes no schema
+	// defines (400 invalidSyntax in a body, invalidPath in a PATCH path)
+	// instead of dropping them and noting each drop in Report.
+	StrictAttributes bool
+	// Report, when not nil, receives what normalisation did that the
+	// document does not show (drops, the password).
+	Report *Report
+}
+
+// unknownAttr handles an attribute no schema defines: an error when
+// strict, else a note. attr is the attribute as the client spelled it.
+func unknownAttr(opt Options, format, attr string) error {
+	if opt.StrictAttributes {
+		return errorf("invalidSyntax", format, attr)
+	}
+	opt.Report.note(NoteDropped, attr)
+	return nil
 }
 
 // Normalize turns a decoded request body (RFC 7644 §3.3 POST, §3.5.1 PUT)
@@ -42,26 +61,199 @@ type Options struct {
 // their types (bare strings for complex attributes with a "value"
 // sub-attribute, "True"/"False"), nulls and empty values dropped, readOnly
 // attributes (id, meta, groups) ignored, returned:never attributes
-// (password) never stored. "schemas" is recomputed. The document keeps
-// externalId; it never holds id, meta or members.
+// (password) never stored (the password goes to opt.Report), attributes no
+// schema defines dropped (or refused with opt.StrictAttributes), at most
+// one primary element per multi-valued attribute (the first), and the
+// unique name in its [CanonicalUserName] form. Two keys naming one
+// attribute in different case are refused (invalidSyntax). "schemas" is
+// recomputed. The document keeps externalId; it never holds id, meta or
+// members.
 func (rt *ResourceType) Normalize(in map[string]any, opt Options) (map[string]any, error) {
+	keys, err := rt.orderKeys(in)
+	if err != nil {
+		return nil, err
+	}
 	doc := make(map[string]any, len(in))
-	for k, v := range in {
-		if err := rt.SetTop(doc, k, v, opt, false); err != nil {
+	for _, k := range keys {
+		if err := rt.setTop(doc, k, in[k], opt); err != nil {
 			return nil, err
 		}
 	}
+	rt.keepOnePrimaryAll(doc, opt.Report)
 	if err := rt.Check(doc); err != nil {
 		return nil, err
 	}
 	return doc, nil
 }
 
-// SetTop sets a top-level key of a request body (or of a path-less PATCH
-// value) into doc: "schemas", "id" and "meta" are skipped; an extension URN
-// key merges (patch) or replaces its object; a flat "urn:...:attr" or
-// dotted "name.givenName" key sets that attribute.
-func (rt *ResourceType) SetTop(doc map[string]any, key string, v any, opt Options, merge bool) error {
+// keyID is the identity of a body key: the lower-cased URN of its schema
+// ("" for core, also when the key carries the core URN; "?" and the whole
+// key for an unknown schema) and the lower-cased attribute path after it.
+// Keys with one identity name one attribute, as attribute names are
+// case-insensitive (RFC 7643 §2.1).
+type keyID struct{ schema, path string }
+
+func (a keyID) less(b keyID) bool {
+	if a.schema != b.schema {
+		return a.schema < b.schema
+	}
+	return a.path < b.path
+}
+
+func (rt *ResourceType) keyID(key string) keyID {
+	ext, rest, ok := rt.SplitURN(key)
+	switch {
+	case !ok:
+		return keyID{"?", strings.ToLower(key)}
+	case ext != nil:
+		return keyID{ext.urnFold, strings.ToLower(rest)}
+	}
+	return keyID{"", strings.ToLower(rest)}
+}
+
+// orderKeys returns the keys of a body (or path-less PATCH value) in the
+// order they are applied: by identity, so an attribute given whole
+// ("name", an extension object) comes before its parts ("name.givenName",
+// a flat "urn:...:costCenter" key), which then merge into it, whatever the
+// order of Go's map. It refuses two keys that name one attribute, or one
+// sub-attribute (an extension object's "costCenter" and a flat
+// ".../enterprise:2.0:User:costCenter" key): which one won would be chance.
+// Keys inside objects are compared only when some key names a part of an
+// attribute (dotted or flat); otherwise a repeat inside one object is
+// found where the object is read (coerce, setTop).
+func (rt *ResourceType) orderKeys(in map[string]any) ([]string, error) {
+	type keyed struct {
+		id  keyID
+		key string
+	}
+	order := make([]keyed, 0, len(in))
+	parts := false
+	for k, v := range in {
+		id := rt.keyID(k)
+		order = append(order, keyed{id, k})
+		switch {
+		case id.schema == "?":
+		case id.path == "": // a whole extension: do its keys name parts?
+			if m, ok := v.(map[string]any); ok {
+				for mk := range m {
+					parts = parts || strings.IndexByte(mk, '.') >= 0
+				}
+			}
+		case id.schema != "" || strings.IndexByte(id.path, '.') >= 0:
+			parts = true // a flat extension attribute or a dotted key
+		}
+	}
+	slices.SortFunc(order, func(a, b keyed) int {
+		switch {
+		case a.id.less(b.id):
+			return -1
+		case b.id.less(a.id):
+			return 1
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	var ids map[keyID]string
+	if parts {
+		ids = make(map[keyID]string, 2*len(in))
+	}
+	keys := make([]string, len(order))
+	for i, o := range order {
+		keys[i] = o.key
+		if !parts {
+			if i > 0 && order[i-1].id == o.id {
+				if err := rt.dupKeys(order[i-1].key, o.key); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err := rt.claim(ids, o.id, o.key, in[o.key]); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// dupKeys is the error for two keys naming one attribute; nil when that
+// attribute is unknown, as both are then dropped (or refused as unknown).
+func (rt *ResourceType) dupKeys(a, b string) error {
+	if ext, rest, ok := rt.SplitURN(a); !ok || rest != "" || ext == nil {
+		if _, _, _, known := rt.Resolve(a); !known {
+			return nil
+		}
+	}
+	if b < a {
+		a, b = b, a
+	}
+	if a == b {
+		return errorf("invalidSyntax", "attribute %q is given twice (as an object member and as a flat key)", a)
+	}
+	return errorf("invalidSyntax", "keys %q and %q name the same attribute (attribute names are case-insensitive, RFC 7643 §2.1)", a, b)
+}
+
+// claim records identity id for key and, when v is an object, the
+// identities of its keys (sub-attributes, or an extension's attributes),
+// failing on one claimed before. The work is one pass over the value.
+func (rt *ResourceType) claim(ids map[keyID]string, id keyID, key string, v any) error {
+	if prev, dup := ids[id]; dup {
+		return rt.dupKeys(prev, key)
+	}
+	ids[id] = key
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	for k, x := range m {
+		sub, shown := id, key+"."+k
+		if id.path == "" && id.schema != "" && id.schema != "?" { // a whole extension: its keys are attributes
+			sub.path, shown = strings.ToLower(k), key+":"+k
+		} else {
+			sub.path += "." + strings.ToLower(k)
+		}
+		if err := rt.claim(ids, sub, shown, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foldSorted returns m's keys ordered case-insensitively (then as sent),
+// so a whole attribute comes before its dotted parts.
+func foldSorted(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := compareFold(a, b); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
+}
+
+// compareFold compares a and b as strings.ToLower(a) and strings.ToLower(b)
+// would compare, without building them.
+func compareFold(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra, rb = unicode.ToLower(ra), unicode.ToLower(rb); ra != rb {
+			if ra < rb {
+				return -1
+			}
+			return 1
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return len(a) - len(b)
+}
+
+// setTop sets a top-level key of a request body into doc: "schemas", "id"
+// and "meta" are skipped; an extension URN key replaces its object; a flat
+// "urn:...:attr" or dotted "name.givenName" key sets that attribute.
+func (rt *ResourceType) setTop(doc map[string]any, key string, v any, opt Options) error {
 	switch strings.ToLower(key) {
 	case "schemas", "id", "meta":
 		return nil
@@ -72,28 +264,26 @@ func (rt *ResourceType) SetTop(doc map[string]any, key string, v any, opt Option
 	}
 	ext, rest, ok := rt.SplitURN(key)
 	if !ok {
-		if opt.IgnoreUnknown {
-			return nil
-		}
-		return errorf("invalidSyntax", "unknown schema in attribute %q", key)
+		return unknownAttr(opt, "unknown schema in attribute %q", key)
 	}
 	if ext != nil && rest == "" {
 		if v == nil {
-			if !merge {
-				delete(doc, ext.URN)
-			}
+			delete(doc, ext.URN)
 			return nil
 		}
 		obj, isObj := v.(map[string]any)
 		if !isObj {
 			return errorf("invalidValue", "%q must be an object", key)
 		}
-		target, _ := doc[ext.URN].(map[string]any)
-		if target == nil || !merge {
-			target = map[string]any{}
-		}
-		for k, x := range obj {
-			if err := rt.setAttr(target, ext, k, x, opt, merge); err != nil {
+		target := map[string]any{}
+		keys := foldSorted(obj)
+		for i, k := range keys {
+			if i > 0 && strings.EqualFold(keys[i-1], k) {
+				if err := rt.dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k); err != nil {
+					return err
+				}
+			}
+			if err := rt.setAttr(target, ext, k, obj[k], opt); err != nil {
 				return err
 			}
 		}
@@ -105,13 +295,13 @@ func (rt *ResourceType) SetTop(doc map[string]any, key string, v any, opt Option
 		if target == nil {
 			target = map[string]any{}
 		}
-		if err := rt.setAttr(target, ext, rest, v, opt, merge); err != nil {
+		if err := rt.setAttr(target, ext, rest, v, opt); err != nil {
 			return err
 		}
 		setOrDelete(doc, ext.URN, target)
 		return nil
 	}
-	return rt.setAttr(doc, nil, rest, v, opt, merge)
+	return rt.setAttr(doc, nil, rest, v, opt)
 }
 
 func setOrDelete(doc map[string]any, key string, m map[string]any) {
@@ -123,7 +313,7 @@ func setOrDelete(doc map[string]any, key string, m map[string]any) {
 }
 
 // setAttr sets "attr" or "attr.sub" of schema ext (nil: core) in target.
-func (rt *ResourceType) setAttr(target map[string]any, ext *Schema, key string, v any, opt Options, merge bool) error {
+func (rt *ResourceType) setAttr(target map[string]any, ext *Schema, key string, v any, opt Options) error {
 	name, subName, dotted := strings.Cut(key, ".")
 	var a *Attr
 	if ext != nil {
@@ -138,19 +328,35 @@ func (rt *ResourceType) setAttr(target map[string]any, ext *Schema, key string, 
 			a = rt.Core.Attr(name)
 		}
 	}
+	shown := key
+	if ext != nil {
+		shown = ext.URN + ":" + key
+	}
 	if a == nil {
-		if opt.IgnoreUnknown {
+		return unknownAttr(opt, "unknown attribute %q", shown)
+	}
+	if a.Returned == "never" {
+		// Secrets are never kept (RFC 7643 §4.1.1); the password goes to
+		// the host through the report.
+		if dotted {
 			return nil
 		}
-		return errorf("invalidSyntax", "unknown attribute %q", key)
+		nv, err := Value(a, v, opt, key)
+		if s, ok := nv.(string); ok && ext == nil && a.Name == "password" {
+			opt.Report.password(s)
+		}
+		return err
 	}
-	if a.Mutability == "readOnly" || a.Returned == "never" {
-		return nil // readOnly values from clients are ignored (RFC 7644 §3.5.1); secrets are never kept
+	if a.Mutability == "readOnly" {
+		return nil // readOnly values from clients are ignored (RFC 7644 §3.5.1)
 	}
 	if dotted {
+		if a.MultiValued {
+			return errorf("invalidPath", "%q: a multi-valued attribute's sub-attribute cannot be set in a body", key)
+		}
 		s := a.SubAttr(subName)
-		if s == nil || a.MultiValued {
-			return errorf("invalidPath", "unknown attribute %q", key)
+		if s == nil {
+			return unknownAttr(opt, "unknown attribute %q", shown)
 		}
 		obj, _ := target[a.Name].(map[string]any)
 		if obj == nil {
@@ -171,18 +377,6 @@ func (rt *ResourceType) setAttr(target map[string]any, ext *Schema, key string, 
 	nv, err := Value(a, v, opt, key)
 	if err != nil {
 		return err
-	}
-	if merge && nv != nil {
-		// add/replace of a complex single-valued attribute merges its
-		// sub-attributes (RFC 7644 §3.5.2.1, §3.5.2.3).
-		if old, ok := target[a.Name].(map[string]any); ok && !a.MultiValued {
-			if m, ok := nv.(map[string]any); ok {
-				for k, x := range m {
-					old[k] = x
-				}
-				return nil
-			}
-		}
 	}
 	if nv == nil {
 		delete(target, a.Name)
@@ -253,10 +447,13 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 		for k, x := range m {
 			s := a.SubAttr(k)
 			if s == nil {
-				if k == "$ref" || opt.IgnoreUnknown {
+				if k == "$ref" {
 					continue
 				}
-				return nil, errorf("invalidSyntax", "unknown attribute %q", key+"."+k)
+				if err := unknownAttr(opt, "unknown attribute %q", key+"."+k); err != nil {
+					return nil, err
+				}
+				continue
 			}
 			if s.Mutability == "readOnly" {
 				continue
@@ -266,6 +463,11 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				return nil, err
 			}
 			if nx != nil {
+				if _, dup := out[s.Name]; dup {
+					// Only a second key in another case can get here;
+					// which one won would be chance (Go's map order).
+					return nil, errorf("invalidSyntax", "%q is given twice (attribute names are case-insensitive, RFC 7643 §2.1)", key+"."+s.Name)
+				}
 				out[s.Name] = nx
 			}
 		}
@@ -323,7 +525,9 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 	}
 }
 
-// Check verifies the required attributes of a normalised document.
+// Check verifies the required attributes of a normalised document and
+// puts its unique name (userName, a Group's displayName) in the
+// [CanonicalUserName] form, which every write then stores.
 func (rt *ResourceType) Check(doc map[string]any) error {
 	for _, a := range rt.Core.Attrs {
 		if a.Required && a.Mutability != "readOnly" {
@@ -332,9 +536,15 @@ func (rt *ResourceType) Check(doc map[string]any) error {
 			}
 		}
 	}
-	if _, ok := doc[rt.NameAttr].(string); !ok {
+	name, ok := doc[rt.NameAttr].(string)
+	if !ok {
 		return errorf("invalidValue", "attribute %q is required", rt.NameAttr)
 	}
+	c, err := CanonicalUserName(name)
+	if err != nil {
+		return errorf("invalidValue", "attribute %q must not be empty or only white space", rt.NameAttr)
+	}
+	doc[rt.NameAttr] = c
 	return nil
 }
 

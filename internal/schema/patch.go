@@ -70,8 +70,13 @@ const MaxOperations = 1000
 // a sub-attribute that create the element when none matches
 // (`emails[type eq "work"].value`), remove of members by a value list or by
 // `members[value eq "..."]`, and readOnly keys (id, meta) in a path-less
-// value, which are ignored. On error doc may be half-changed: callers apply
-// patches to a copy.
+// value, which are ignored. Paths and path-less keys naming attributes no
+// schema defines are dropped and noted in opt.Report (a remove of one is a
+// no-op; opt.StrictAttributes refuses them), a password is handed to
+// opt.Report instead of the document, an element an operation makes
+// primary clears the others' primary (RFC 7644 §3.5.2), and two keys of a
+// path-less value naming one attribute are refused. On error doc may be
+// half-changed: callers apply patches to a copy.
 func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Options) (MemberOps, error) {
 	var mo MemberOps
 	if len(ops) == 0 {
@@ -114,7 +119,11 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 			if !ok {
 				return mo, errorf("invalidValue", "operation %d: a %s without path needs an object value", i, name)
 			}
-			for _, k := range SortedKeys(obj) {
+			keys, err := rt.orderKeys(obj)
+			if err != nil {
+				return mo, err
+			}
+			for _, k := range keys {
 				if err := rt.applyPathless(doc, &mo, name, k, obj[k], opt); err != nil {
 					return mo, err
 				}
@@ -144,7 +153,13 @@ func (rt *ResourceType) applyPathless(doc map[string]any, mo *MemberOps, op, key
 			}
 			return errorf("invalidValue", "%q must be an object", key)
 		}
-		for _, k := range SortedKeys(obj) {
+		keys := foldSorted(obj)
+		for i, k := range keys {
+			if i > 0 && strings.EqualFold(keys[i-1], k) {
+				if err := rt.dupKeys(ext.URN+":"+keys[i-1], ext.URN+":"+k); err != nil {
+					return err
+				}
+			}
 			if err := rt.apply(doc, mo, op, ext.URN+":"+k, obj[k], opt, true); err != nil {
 				return err
 			}
@@ -166,8 +181,11 @@ type target struct {
 func (rt *ResourceType) parsePath(path string) (target, error) {
 	t := target{key: path}
 	ext, rest, ok := rt.SplitURN(path)
-	if !ok || rest == "" {
-		return t, errorf("invalidPath", "unknown attribute path %q", path)
+	if !ok {
+		return t, unknownPath("unknown schema in path %q", path)
+	}
+	if rest == "" {
+		return t, errorf("invalidPath", "path %q names a schema, not an attribute", path)
 	}
 	t.ext = ext
 	name, filterText, subName := rest, "", ""
@@ -193,12 +211,12 @@ func (rt *ResourceType) parsePath(path string) (target, error) {
 	}
 	_, attr, _, ok := rt.Resolve(key)
 	if !ok {
-		return t, errorf("invalidPath", "unknown attribute %q", path)
+		return t, unknownPath("unknown attribute %q", path)
 	}
 	t.attr = attr
 	if subName != "" {
 		if t.sub = attr.SubAttr(subName); t.sub == nil {
-			return t, errorf("invalidPath", "unknown sub-attribute %q", path)
+			return t, unknownPath("unknown sub-attribute %q", path)
 		}
 	}
 	if filterText != "" {
@@ -214,16 +232,61 @@ func (rt *ResourceType) parsePath(path string) (target, error) {
 	return t, nil
 }
 
+// unknownPath is the error for a path naming an attribute no schema
+// defines; apply drops such operations unless StrictAttributes is set.
+func unknownPath(format, path string) *Error {
+	e := errorf("invalidPath", format, path)
+	e.unknown = true
+	return e
+}
+
+// withoutFilter returns a path with its value filter cut out, so that a
+// note or a log line never carries the values a filter compares with.
+func withoutFilter(path string) string {
+	i := strings.IndexByte(path, '[')
+	if i < 0 {
+		return path
+	}
+	j := strings.LastIndexByte(path, ']')
+	if j < i {
+		return path[:i]
+	}
+	return path[:i] + path[j+1:]
+}
+
 func (rt *ResourceType) apply(doc map[string]any, mo *MemberOps, op, path string, v any, opt Options, pathless bool) error {
 	t, err := rt.parsePath(path)
 	if err != nil {
-		if pathless && opt.IgnoreUnknown {
-			return nil
+		if e, ok := err.(*Error); ok && e.unknown {
+			if pathless {
+				// A key of a path-less value: as in a POST body.
+				return unknownAttr(opt, "unknown attribute %q", withoutFilter(path))
+			}
+			if !opt.StrictAttributes {
+				// An attribute the product does not know: drop the
+				// operation (a remove of it is a no-op anyway) rather
+				// than fail the whole request (IdPs retry it forever).
+				opt.Report.note(NoteDropped, withoutFilter(path))
+				return nil
+			}
 		}
 		return err
 	}
 	if rt.Kind == storage.KindGroup && t.ext == nil && t.attr.Name == "members" {
 		return memberOp(mo, op, t, v)
+	}
+	if t.ext == nil && t.attr.Name == "password" && t.attr.Returned == "never" && t.sub == nil && t.filter == nil {
+		// writeOnly (RFC 7643 §4.1.1): Okta's password push is a replace;
+		// the value goes to the host through the report, never into the
+		// document. A remove has nothing to remove.
+		if op == "remove" {
+			return nil
+		}
+		nv, err := Value(t.attr, v, opt, path)
+		if s, ok := nv.(string); ok {
+			opt.Report.password(s)
+		}
+		return err
 	}
 	if t.attr.Mutability == "readOnly" || t.attr.Returned == "never" || (t.sub != nil && t.sub.Mutability == "readOnly") {
 		if pathless {
@@ -243,6 +306,28 @@ func (rt *ResourceType) apply(doc map[string]any, mo *MemberOps, op, path string
 		container = m
 		defer func() { setOrDelete(doc, t.ext.URN, m) }()
 	}
+	a := t.attr
+	if !hasPrimary(a) || op == "remove" {
+		return applyTo(container, op, t, v, opt, path)
+	}
+	before := primaries(asList(container[a.Name]))
+	if err := applyTo(container, op, t, v, opt, path); err != nil {
+		return err
+	}
+	if keepOnePrimary(asList(container[a.Name]), before) > 0 {
+		opt.Report.note(NotePrimary, withoutFilter(path))
+	}
+	return nil
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// applyTo applies one add, replace or remove to the attribute t names in
+// container (the document, or an extension's object).
+func applyTo(container map[string]any, op string, t target, v any, opt Options, path string) error {
 	a := t.attr
 	switch {
 	case t.filter != nil:

@@ -42,9 +42,10 @@ func (a *Attr) SubAttr(name string) *Attr { return a.Sub[strings.ToLower(name)] 
 
 // Schema is one compiled schema.
 type Schema struct {
-	URN    string
-	Source escim.Schema
-	Attrs  map[string]*Attr // by lower-case name
+	URN     string
+	Source  escim.Schema
+	Attrs   map[string]*Attr // by lower-case name
+	urnFold string           // strings.ToLower(URN)
 }
 
 // Attr returns the attribute named (case-insensitively) name, or nil.
@@ -52,7 +53,7 @@ func (s *Schema) Attr(name string) *Attr { return s.Attrs[strings.ToLower(name)]
 
 // Compile compiles an elimity schema definition.
 func Compile(s escim.Schema) *Schema {
-	c := &Schema{URN: s.ID, Source: s, Attrs: make(map[string]*Attr, len(s.Attributes))}
+	c := &Schema{URN: s.ID, Source: s, Attrs: make(map[string]*Attr, len(s.Attributes)), urnFold: strings.ToLower(s.ID)}
 	for _, a := range s.Attributes {
 		ca := compileAttr(a)
 		c.Attrs[strings.ToLower(ca.Name)] = ca
@@ -91,6 +92,9 @@ type ResourceType struct {
 	extKeys    [][]byte           // `"<URN>":` of each extension, as it appears in stored data
 	// NameAttr is the unique attribute: userName or displayName.
 	NameAttr string
+	// primaryAttrs are the multi-valued attributes with a primary
+	// sub-attribute (RFC 7643 §2.4).
+	primaryAttrs []primaryAttr
 }
 
 // NewResourceType compiles a resource type.
@@ -102,6 +106,7 @@ func NewResourceType(kind storage.Kind, endpoint string, core escim.Schema, exts
 		rt.extByURN[strings.ToLower(ce.URN)] = ce
 		rt.extKeys = append(rt.extKeys, []byte(`"`+ce.URN+`":`))
 	}
+	rt.primaryAttrs = primaryAttrs(rt.Core, rt.Extensions)
 	rt.NameAttr = "userName"
 	if kind == storage.KindGroup {
 		rt.NameAttr = "displayName"

@@ -139,6 +139,7 @@ func TestNormalize(t *testing.T) {
 		in      string
 		want    string
 		schemas string
+		strict  bool
 		err     string
 	}{
 		{
@@ -165,12 +166,18 @@ func TestNormalize(t *testing.T) {
 		{name: "userName must be a string", in: `{"userName":5}`, err: "invalidValue"},
 		{name: "boolean must be a boolean", in: `{"userName":"a","active":"maybe"}`, err: "invalidValue"},
 		{name: "complex must be an object", in: `{"userName":"a","name":"x"}`, err: "invalidValue"},
-		{name: "unknown attribute", in: `{"userName":"a","shoeSize":42}`, err: "invalidSyntax"},
-		{name: "unknown extension", in: `{"userName":"a","urn:acme:unknown":{"x":1}}`, err: "invalidSyntax"},
+		{name: "strict: unknown attribute", in: `{"userName":"a","shoeSize":42}`, strict: true, err: "invalidSyntax"},
+		{name: "strict: unknown extension", in: `{"userName":"a","urn:acme:unknown":{"x":1}}`, strict: true, err: "invalidSyntax"},
+		{name: "strict: unknown sub-attribute", in: `{"userName":"a","roles":[{"value":"r","displayName":"R"}]}`, strict: true, err: "invalidSyntax"},
+		{
+			name: "unknown attributes, extensions and sub-attributes are dropped",
+			in:   `{"userName":"a","shoeSize":42,"urn:acme:unknown":{"x":1},"name.middle":"m","roles":[{"value":"r","displayName":"R"}]}`,
+			want: `{"userName":"a","roles":[{"value":"r"}]}`, schemas: `["urn:ietf:params:scim:schemas:core:2.0:User"]`,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			doc, err := rt.Normalize(decode(t, tc.in), Options{})
+			doc, err := rt.Normalize(decode(t, tc.in), Options{StrictAttributes: tc.strict})
 			if tc.err != "" {
 				requireScimType(t, err, tc.err)
 				return
@@ -201,10 +208,11 @@ func TestApplyPatch(t *testing.T) {
 	rt := users(t)
 	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	tests := []struct {
-		name  string
-		ops   string
-		check func(t *testing.T, doc map[string]any)
-		err   string
+		name   string
+		ops    string
+		check  func(t *testing.T, doc map[string]any)
+		strict bool
+		err    string
 	}{
 		{
 			name: "Entra default job: capitalised ops and string booleans",
@@ -276,7 +284,19 @@ func TestApplyPatch(t *testing.T) {
 		},
 		{name: "unknown op", ops: `[{"op":"move","path":"title","value":"x"}]`, err: "invalidSyntax"},
 		{name: "remove without path", ops: `[{"op":"remove"}]`, err: "noTarget"},
-		{name: "unknown path", ops: `[{"op":"replace","path":"shoeSize","value":1}]`, err: "invalidPath"},
+		{name: "strict: unknown path", ops: `[{"op":"replace","path":"shoeSize","value":1}]`, strict: true, err: "invalidPath"},
+		{name: "strict: unknown key in a path-less value", ops: `[{"op":"replace","value":{"shoeSize":1}}]`, strict: true, err: "invalidSyntax"},
+		{
+			name: "unknown paths and path-less keys are dropped; remove of one is a no-op",
+			ops: `[{"op":"replace","path":"shoeSize","value":1},{"op":"add","path":"name.middle","value":"m"},{"op":"remove","path":"urn:acme:x:tag"},` +
+				`{"op":"replace","path":"emails[type eq \"work\"].label","value":"x"},{"op":"replace","value":{"shoeSize":2,"nickName":"N"}}]`,
+			check: func(t *testing.T, doc map[string]any) {
+				want := decode(t, entraUser)
+				want["nickName"] = "N"
+				assert.Equal(t, want, doc)
+			},
+		},
+		{name: "unknown sub-attribute inside a value filter stays invalidPath", ops: `[{"op":"replace","path":"emails[label eq \"x\"].value","value":"y"}]`, err: "invalidPath"},
 		{name: "bad filter in path", ops: `[{"op":"replace","path":"emails[type eq]","value":"x"}]`, err: "invalidPath"},
 		{name: "readOnly path", ops: `[{"op":"replace","path":"id","value":"x"}]`, err: "mutability"},
 		{name: "removing userName", ops: `[{"op":"remove","path":"userName"}]`, err: "invalidValue"},
@@ -289,7 +309,7 @@ func TestApplyPatch(t *testing.T) {
 			require.NoError(t, err)
 			var ops []PatchOp
 			require.NoError(t, json.Unmarshal([]byte(tc.ops), &ops))
-			_, err = rt.ApplyPatch(doc, ops, Options{})
+			_, err = rt.ApplyPatch(doc, ops, Options{StrictAttributes: tc.strict})
 			if tc.err != "" {
 				requireScimType(t, err, tc.err)
 				return
@@ -409,6 +429,9 @@ func FuzzApplyPatch(f *testing.F) {
 		`[{"op":"replace","path":"emails[type eq \"work\"].value","value":"x"}]`,
 		`[{"op":"replace","value":{"name.givenName":"G"}}]`,
 		`[{"op":"remove","path":"emails[type eq \"work\"]"}]`,
+		`[{"op":"replace","value":{"nickName":1,"NICKNAME":2,"name.givenName":"x","name":{"givenName":"y"}}}]`,
+		`[{"op":"replace","path":"password","value":"x"},{"op":"remove","path":"shoeSize"}]`,
+		`[{"op":"add","path":"emails","value":[{"primary":true,"value":"a"},{"primary":"True","value":"b"}]}]`,
 	} {
 		f.Add(s)
 	}

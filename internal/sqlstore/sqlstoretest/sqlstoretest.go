@@ -51,6 +51,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 	t.Run("FilterPushdown", func(t *testing.T) { testFilterPushdown(t, newDB) })
 	t.Run("Statements", func(t *testing.T) { testStatements(t, newDB) })
 	t.Run("TwoInstances", func(t *testing.T) { testTwoInstances(t, newDB) })
+	t.Run("NameEquality", func(t *testing.T) { NameEquality(t, mustOpen(t, newDB(t))) })
 }
 
 // versioned is the migration surface of a SQL store.

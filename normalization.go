@@ -1,0 +1,165 @@
+package scimkit
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/scimkit/scimkit/internal/schema"
+)
+
+// NormalizationKind names one way the server changed a request to accept
+// it rather than refuse it. More kinds may be added; code that reads
+// [Server.Normalizations] should tolerate kinds it does not know.
+type NormalizationKind string
+
+// The kinds of normalisations counted.
+const (
+	// DroppedAttribute: the request carried an attribute or
+	// sub-attribute that no registered schema defines (for example
+	// Entra's "roles.displayName", or an unregistered extension), in a
+	// POST or PUT body, a PATCH value, or as a PATCH path; it was dropped
+	// and the rest of the request applied. [WithStrictAttributes] refuses
+	// such requests instead.
+	DroppedAttribute NormalizationKind = "droppedAttribute"
+	// ClearedPrimary: one request value marked more than one element of a
+	// multi-valued attribute primary (a POST or PUT body, or one PATCH
+	// operation's value); the first was kept and the others stored with
+	// primary false (RFC 7643 §2.4: "true" MUST appear no more than once).
+	// A new primary replacing an older one is the normal rule (RFC 7644
+	// §3.5.2) and is not counted.
+	ClearedPrimary NormalizationKind = "clearedPrimary"
+)
+
+// Normalization counts how often one kind of normalisation happened to
+// one attribute in one tenant's requests.
+type Normalization struct {
+	Kind NormalizationKind
+	// Attribute is the attribute as the client spelled it, e.g.
+	// "roles.displayName" or "urn:ietf:params:scim:schemas:extension:Acme:2.0:User:tag",
+	// cut to 200 bytes. A PATCH path is given without its value filter.
+	// Once a tenant has 256 distinct attributes for a kind, further ones
+	// are counted under "*".
+	Attribute string
+	// Count is the number of requests that were changed this way.
+	Count int64
+}
+
+// Normalizations returns how often the server changed tenant's requests
+// to accept them (see [NormalizationKind]), counted since the server was
+// created, for requests that succeeded, sorted by kind and attribute. The
+// counts live in this Server's memory: each instance of a replicated
+// deployment counts its own requests. Each normalisation is also logged
+// at info level with the tenant and attribute, never the value (see
+// [WithLogger]).
+func (s *Server) Normalizations(tenant string) []Normalization {
+	return s.norms.list(tenant)
+}
+
+const (
+	maxNormAttrs   = 256 // distinct attributes per tenant and kind
+	maxNormAttrLen = 200 // bytes of an attribute name kept
+)
+
+type normKey struct {
+	kind NormalizationKind
+	attr string
+}
+
+// normCounts counts normalisations per tenant, with bounded memory.
+type normCounts struct {
+	mu      sync.Mutex
+	tenants map[string]map[normKey]int64         // guarded by mu
+	attrs   map[string]map[NormalizationKind]int // guarded by mu; distinct attributes per tenant and kind
+}
+
+func (c *normCounts) add(tenant string, notes []schema.Note) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tenants == nil {
+		c.tenants = map[string]map[normKey]int64{}
+		c.attrs = map[string]map[NormalizationKind]int{}
+	}
+	m := c.tenants[tenant]
+	if m == nil {
+		m = map[normKey]int64{}
+		c.tenants[tenant] = m
+		c.attrs[tenant] = map[NormalizationKind]int{}
+	}
+	for _, n := range notes {
+		k := normKey{kind: NormalizationKind(n.Kind), attr: truncate(n.Attr, maxNormAttrLen)}
+		if _, ok := m[k]; !ok {
+			if c.attrs[tenant][k.kind] >= maxNormAttrs {
+				k.attr = "*"
+			} else {
+				c.attrs[tenant][k.kind]++
+			}
+		}
+		m[k]++
+	}
+}
+
+func (c *normCounts) list(tenant string) []Normalization {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Normalization
+	for k, n := range c.tenants[tenant] {
+		out = append(out, Normalization{Kind: k.kind, Attribute: k.attr, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Attribute < out[j].Attribute
+	})
+	return out
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// noteNormalizations counts and logs what normalisation did to a request
+// that succeeded: one info line per kind, with the attribute names, never
+// their values.
+func (s *Server) noteNormalizations(ctx context.Context, r *http.Request, tenant string, rep *schema.Report) {
+	if len(rep.Notes) == 0 {
+		return
+	}
+	// One count per request and attribute, however often the request
+	// named it.
+	seen := make(map[schema.Note]bool, len(rep.Notes))
+	notes := rep.Notes[:0:0]
+	for _, n := range rep.Notes {
+		if !seen[n] {
+			seen[n] = true
+			notes = append(notes, n)
+		}
+	}
+	s.norms.add(tenant, notes)
+	for _, kind := range []schema.NoteKind{schema.NoteDropped, schema.NotePrimary} {
+		var attrs []string
+		for _, n := range notes {
+			if n.Kind == kind {
+				attrs = append(attrs, truncate(n.Attr, maxNormAttrLen))
+			}
+		}
+		if len(attrs) == 0 {
+			continue
+		}
+		msg := "scim: dropped attributes no schema defines"
+		if kind == schema.NotePrimary {
+			msg = "scim: kept the first of several primary values"
+		}
+		s.cfg.logger.InfoContext(ctx, msg, "tenant", tenant, "method", r.Method, "path", r.URL.Path, "attributes", attrs, "more", rep.Omitted)
+	}
+}

@@ -1,0 +1,15 @@
+package scimkit_test
+
+import (
+	"testing"
+
+	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
+	"github.com/scimkit/scimkit/storage/memory"
+)
+
+// TestUserNameEquality runs the userName equality checks (trim, NFC, case
+// folding; README "userName equality") on the memory store; the SQL stores
+// run the same checks from their sqlstoretest suites.
+func TestUserNameEquality(t *testing.T) {
+	sqlstoretest.NameEquality(t, memory.New())
+}
