@@ -47,13 +47,16 @@ func knownBug(store string, rt *resType, f node) string {
 			if rt.Endpoint == "/Users" && scope == nil && r.Ext == "" && r.Attr.Name == "displayName" && strings.EqualFold(n.Op, "eq") {
 				note("issue 8.1: displayName eq answered from the userName index")
 			}
-			if store != "memory" && cmpType(r) != nil && cmpType(r).Type == "dateTime" && !strings.EqualFold(n.Op, "pr") {
-				note("issue 8.4: dateTime range on SQL stores")
+			if store != "memory" && r.Attr.Name == "meta" && r.Sub != nil && r.Sub.Type == "dateTime" && !strings.EqualFold(n.Op, "pr") {
+				note("issue 8.4: meta.created/lastModified outside 1677-2262 on SQL stores")
 			}
 		case *logicNode:
 			walk(n.Left, false, scope)
 			walk(n.Right, false, scope)
 		case *notNode:
+			if store == "postgres" && scope == nil && extDateUnderNot(rt, n.X) {
+				note("new: SQL stores: not (... and <dateTime extension attribute> ...) binds one argument too many (PostgreSQL 500)")
+			}
 			walk(n.X, false, scope)
 		case *parenNode:
 			walk(n.X, false, scope)
@@ -116,4 +119,35 @@ func complexValueFilter(n node) bool {
 		return false
 	}
 	return !walk(n) || count > 2
+}
+
+// extDateUnderNot reports a filter (under a not) that combines a
+// comparison of an extension dateTime attribute with another comparison
+// carrying a value.
+func extDateUnderNot(rt *resType, n node) bool {
+	dates, others := 0, 0
+	var walk func(n node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case *cmpNode:
+			r, err := rt.resolve(n.Path)
+			switch {
+			case err == nil && r.Ext != "" && r.leaf().Type == "dateTime" && n.Val != nil:
+				dates++
+			case n.Val != nil:
+				others++
+			}
+		case *logicNode:
+			walk(n.Left)
+			walk(n.Right)
+		case *notNode:
+			walk(n.X)
+		case *parenNode:
+			walk(n.X)
+		case *valuePathNode, *entraNode:
+			others++
+		}
+	}
+	walk(n)
+	return dates > 0 && others > 0
 }

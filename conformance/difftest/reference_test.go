@@ -42,7 +42,10 @@ import (
 //     rejected as unsupported (RFC 7644 §3.12).
 //   - "eq null" and "ne null", and comparisons the RFC does not define for
 //     the attribute's type, may be rejected with invalidFilter; when the
-//     server answers them, "eq null" means "not pr" and "ne null" "pr".
+//     server answers them, each value is compared: "eq null" holds for a
+//     value that is not present (as "pr" reads it), "ne null" for one that
+//     is; so "emails.primary eq null" matches a user with an email that
+//     has no primary.
 
 // attrDef is one attribute as /Schemas publishes it.
 type attrDef struct {
@@ -423,11 +426,10 @@ func compare(r resolved, op string, val *lit, v any) bool {
 		}
 		return false
 	}
-	if val.Kind == litNull {
-		p := compare(r, "pr", nil, v)
-		return p == (op == "ne")
-	}
 	d := cmpType(r)
+	if d == nil && val.Kind != litNull {
+		return false // a complex attribute without "value" (check says mayReject)
+	}
 	sub := ""
 	if r.Sub != nil {
 		sub = r.Sub.Name
@@ -435,7 +437,7 @@ func compare(r resolved, op string, val *lit, v any) bool {
 		sub = "value"
 	}
 	for _, x := range leaves(a, v, sub) {
-		if compareLeaf(d, op, val, x) {
+		if val.Kind == litNull && present(x) == (op == "ne") || val.Kind != litNull && compareLeaf(d, op, val, x) {
 			return true
 		}
 	}
