@@ -46,7 +46,7 @@ const fixedSeed = 20261130
 // Default numbers of filters per store: the fixed seed, the random seed.
 const (
 	fixedN  = 2000
-	randomN = 500
+	randomN = 300
 )
 
 // storeT is a storage backend under test.
@@ -166,16 +166,23 @@ func newWorld(t *testing.T, st storeT, seed uint64) *world {
 	store, tokens := st.open(t)
 	c := newClient(t, store, tokens, seed, tenantNames[:]...)
 	r := rand.New(rand.NewPCG(seed, 0))
-	g1 := &popGen{r: r, c: c, names: map[string]bool{}}
-	p1 := g1.create("t1", 60, 14, nil, nil)
+	g1 := &popGen{r: r, c: c, names: map[string]bool{}, created: map[string]time.Time{}}
+	p1 := g1.create("t1", 45, 12, nil, nil)
 	var groupNames []string
 	for _, g := range p1.Groups {
 		if s, ok := g["displayName"].(string); ok {
 			groupNames = append(groupNames, s)
 		}
 	}
-	g2 := &popGen{r: r, c: c, names: map[string]bool{}}
-	p2 := g2.create("t2", 15, 4, g1.users, groupNames)
+	g2 := &popGen{r: r, c: c, names: map[string]bool{}, created: map[string]time.Time{}}
+	p2 := g2.create("t2", 12, 4, g1.users, groupNames)
+	if wrong := append(g1.wrongCreated(p1), g2.wrongCreated(p2)...); len(wrong) > 0 {
+		if bug := knownCreatedBug(st.name); bug != "" {
+			t.Logf("known bug %q: %d of %d resources: %s, ...", bug, len(wrong), len(g1.created)+len(g2.created), wrong[0])
+		} else {
+			t.Errorf("%s: meta.created does not read back as created (WithClock):\n%s", st.name, strings.Join(wrong, "\n"))
+		}
+	}
 
 	status, body := c.do("t1", http.MethodGet, "/Schemas", nil)
 	require.Equal(t, http.StatusOK, status, "%s", body)

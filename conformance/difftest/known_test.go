@@ -151,3 +151,12 @@ func extDateUnderNot(rt *resType, n node) bool {
 	walk(n)
 	return dates > 0 && others > 0
 }
+
+// knownCreatedBug is the skip-list entry for the population check that
+// meta.created reads back as the clock gave it.
+func knownCreatedBug(store string) string {
+	if store == "memory" {
+		return "new: memory store keeps meta.created/lastModified as int64 nanoseconds: outside 1677-2262 they wrap"
+	}
+	return ""
+}

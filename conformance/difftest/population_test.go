@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -33,6 +34,9 @@ type popGen struct {
 	users []string        // userNames created (as sent)
 	uids  []string        // ids of users created
 	gids  []string        // ids of groups created
+	// created is the clock's time at each create, by id: meta.created
+	// must read back as it (to the microsecond, WithClock's promise).
+	created map[string]time.Time
 }
 
 // userNameBases are the stems of userNames: non-ASCII, quotes, backslashes
@@ -324,7 +328,8 @@ func (g *popGen) create(tenant string, nUsers, nGroups int, reuseUsers, reuseGro
 	var failed []string
 	for range nUsers {
 		u := g.newUser(reuseUsers)
-		g.c.clock.set(g.creationTime())
+		at := g.creationTime()
+		g.c.clock.set(at)
 		status, body := g.c.do(tenant, http.MethodPost, "/Users", u)
 		if status != http.StatusCreated {
 			failed = append(failed, fmt.Sprintf("POST /Users %d %s", status, body))
@@ -333,11 +338,13 @@ func (g *popGen) create(tenant string, nUsers, nGroups int, reuseUsers, reuseGro
 		var doc map[string]any
 		require.NoError(t, json.Unmarshal(body, &doc))
 		g.uids = append(g.uids, doc["id"].(string))
+		g.created[doc["id"].(string)] = at
 		g.users = append(g.users, u["userName"].(string))
 	}
 	for range nGroups {
 		gr := g.newGroup(reuseGroups)
-		g.c.clock.set(g.creationTime())
+		at := g.creationTime()
+		g.c.clock.set(at)
 		status, body := g.c.do(tenant, http.MethodPost, "/Groups", gr)
 		if status != http.StatusCreated {
 			failed = append(failed, fmt.Sprintf("POST /Groups %d %s", status, body))
@@ -346,6 +353,7 @@ func (g *popGen) create(tenant string, nUsers, nGroups int, reuseUsers, reuseGro
 		var doc map[string]any
 		require.NoError(t, json.Unmarshal(body, &doc))
 		g.gids = append(g.gids, doc["id"].(string))
+		g.created[doc["id"].(string)] = at
 	}
 	// A generated resource the server refused is a finding, but only a
 	// few may fail (for example a displayName taken twice) before the
@@ -362,6 +370,20 @@ func (g *popGen) create(tenant string, nUsers, nGroups int, reuseUsers, reuseGro
 		p.Groups = append(p.Groups, g.c.get(tenant, "/Groups/"+id))
 	}
 	return p
+}
+
+// wrongCreated lists the resources whose meta.created does not read back
+// as the instant the server's clock gave when they were created.
+func (g *popGen) wrongCreated(p population) []string {
+	var out []string
+	for _, d := range append(slices.Clone(p.Users), p.Groups...) {
+		want := g.created[d["id"].(string)].Truncate(time.Microsecond)
+		s, _ := lookup(d["meta"], "created").(string)
+		if got, err := parseTime(s); err != nil || !got.Equal(want) {
+			out = append(out, fmt.Sprintf("%s read back as %s", want.Format(time.RFC3339Nano), s))
+		}
+	}
+	return out
 }
 
 // get reads one resource.
