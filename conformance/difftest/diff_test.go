@@ -130,7 +130,7 @@ func seeds(t *testing.T) [][2]uint64 {
 	var b [8]byte
 	_, _ = crand.Read(b[:])
 	random := binary.LittleEndian.Uint64(b[:]) >> 1
-	t.Logf("random seed %d: replay with %s=%d go test -run 'TestFilters' ./conformance/difftest/", random, seedEnv, random)
+	t.Logf("random seed %d: replay with %s=%d go test -run '%s' ./conformance/difftest/", random, seedEnv, random, t.Name())
 	return [][2]uint64{{fixedSeed, or(fixedN)}, {random, or(randomN)}}
 }
 
@@ -158,13 +158,13 @@ type world struct {
 	pops   map[string]population // by tenant
 }
 
-// tenants: t1 holds the main population, t2 a smaller one reusing some of
-// t1's userNames and group names (tenant isolation).
-var tenantNames = [...]string{"t1", "t2"}
+// tenantNames: t1 holds the main population, t2 a smaller one reusing
+// some of t1's userNames and group names (tenant isolation).
+func tenantNames() []string { return []string{"t1", "t2"} }
 
 func newWorld(t *testing.T, st storeT, seed uint64) *world {
 	store, tokens := st.open(t)
-	c := newClient(t, store, tokens, seed, tenantNames[:]...)
+	c := newClient(t, store, tokens, seed, tenantNames()...)
 	r := rand.New(rand.NewPCG(seed, 0))
 	g1 := &popGen{r: r, c: c, names: map[string]bool{}, created: map[string]time.Time{}}
 	p1 := g1.create("t1", 45, 12, nil, nil)
@@ -306,7 +306,7 @@ func runFilters(t *testing.T, st storeT, seed uint64, n int) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	all := func(f func(population) []map[string]any) []map[string]any {
 		var out []map[string]any
-		for _, tn := range tenantNames {
+		for _, tn := range tenantNames() {
 			out = append(out, f(w.pops[tn])...)
 		}
 		return out
