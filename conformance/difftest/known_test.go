@@ -47,6 +47,10 @@ func knownBug(store string, rt *resType, f node) string {
 			if rt.Endpoint == "/Users" && scope == nil && r.Ext == "" && r.Attr.Name == "displayName" && strings.EqualFold(n.Op, "eq") {
 				note("issue 8.1: displayName eq answered from the userName index")
 			}
+			if store != "memory" && scope == nil && r.Ext == "" && r.Attr.Name == "externalId" && n.Val != nil && n.Val.Kind == litString &&
+				(n.Val.Str == "" || strings.ContainsAny(strings.ToLower(n.Op), "gl")) {
+				note(`new: SQL stores: an absent externalId compares as "" (externalId eq "" matches resources without one)`)
+			}
 			if store != "memory" && r.Attr.Name == "meta" && r.Sub != nil && r.Sub.Type == "dateTime" && !strings.EqualFold(n.Op, "pr") {
 				note("issue 8.4: meta.created/lastModified outside 1677-2262 on SQL stores")
 			}
