@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit"
-	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
+	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/postgres"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 	"github.com/scimkit/scimkit/storage"
 )
 

@@ -31,7 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 	"github.com/scimkit/scimkit/storage"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	msqlite "modernc.org/sqlite"
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 	"github.com/scimkit/scimkit/storage"
 )
 

@@ -26,7 +26,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver for Open
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 	"github.com/scimkit/scimkit/storage"
 )
 
