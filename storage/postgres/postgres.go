@@ -31,8 +31,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/scimkit/scimkit/storage/sqlstore"
 	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 )
 
 // Store is a [storage.Store] on PostgreSQL. It is safe for concurrent use.

@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/postgres"
+	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage/storagetest"
 )
 

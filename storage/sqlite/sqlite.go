@@ -26,8 +26,8 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver for Open
 
-	"github.com/scimkit/scimkit/storage/sqlstore"
 	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 )
 
 // Store is a [storage.Store] on SQLite. It is safe for concurrent use.

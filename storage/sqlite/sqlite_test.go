@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/sqlite"
+	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage/storagetest"
 )
 
