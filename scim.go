@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,14 +114,28 @@ func WithLogger(l *slog.Logger) Option {
 // WithClock sets the clock used for meta.created and meta.lastModified.
 // Times are kept to the microsecond, the precision every backend stores,
 // so a resource reads back with the timestamps its write returned.
+// A nil clock is an error at [New].
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) error { c.now = now; return nil })
+	return optionFunc(func(c *config) error {
+		if now == nil {
+			return errors.New("scim: nil clock")
+		}
+		c.now = now
+		return nil
+	})
 }
 
 // WithIDGenerator sets the generator of resource ids (default: random
-// UUID v4). Ids must be unique within a tenant.
+// UUID v4). Ids must be unique within a tenant. A nil generator is an
+// error at [New].
 func WithIDGenerator(newID func() string) Option {
-	return optionFunc(func(c *config) error { c.newID = newID; return nil })
+	return optionFunc(func(c *config) error {
+		if newID == nil {
+			return errors.New("scim: nil id generator")
+		}
+		c.newID = newID
+		return nil
+	})
 }
 
 // WithMaxBodyBytes bounds request bodies (default 1 MiB); larger bodies get
@@ -137,16 +152,22 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithPageSize sets the default page size of list responses when the
 // client sends no count (default 100) and the largest it may ask for
-// (default 1000, advertised as filter.maxResults, RFC 7644 §3.4.2.4).
+// (default 1000, advertised as filter.maxResults, RFC 7644 §3.4.2.4). They
+// must satisfy 1 <= def <= max <= [MaxPageSize], else [New] returns an
+// error.
 func WithPageSize(def, max int) Option {
 	return optionFunc(func(c *config) error {
-		if def < 1 || max < def {
-			return errors.New("scim: page sizes must satisfy 1 <= default <= max")
+		if def < 1 || max < def || max > MaxPageSize {
+			return fmt.Errorf("scim: page sizes must satisfy 1 <= default <= max <= %d", MaxPageSize)
 		}
 		c.defaultCount, c.maxCount = def, max
 		return nil
 	})
 }
+
+// MaxPageSize is the largest page [WithPageSize] accepts: a page is built
+// in memory and sent in one response, so its size bounds a request's work.
+const MaxPageSize = 10000
 
 // WithStrictBooleans rejects the strings "True" and "False" for boolean
 // attributes. By default they are accepted, because Entra's default
@@ -162,16 +183,34 @@ func WithIgnoreUnknownAttributes() Option {
 }
 
 // WithHook registers a provisioning lifecycle hook; see package
-// provisioning.
+// provisioning. A nil hook is an error at [New].
 func WithHook(h provisioning.Hook) Option {
-	return optionFunc(func(c *config) error { c.hook = h; return nil })
+	return optionFunc(func(c *config) error {
+		if h == nil {
+			return errors.New("scim: nil hook")
+		}
+		c.hook = h
+		return nil
+	})
 }
 
 // New returns a Server that stores resources in store and authenticates
-// requests with tokens. A storage backend usually implements both (for
-// example memory.New()).
+// requests with tokens. Every backend under storage/ implements both, so
+// the usual call passes one store twice:
+//
+//	store := memory.New()
+//	srv, err := scimkit.New(store, store)
+//
+// They are two arguments because they are two contracts: a host that
+// keeps its users in its own product tables implements [ResourceHandler]
+// over them and can keep tokens in a backend (or its own credential
+// table) all the same.
+//
+// New returns an error, and no Server, when store or tokens is nil (or a
+// nil pointer) or an option is invalid; a Server it returns is ready to
+// serve.
 func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, error) {
-	if store == nil || tokens == nil {
+	if isNil(store) || isNil(tokens) {
 		return nil, errors.New("scim: New needs a ResourceHandler and a TokenStore")
 	}
 	cfg := config{
@@ -203,6 +242,19 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 	}
 	s.routes()
 	return s, nil
+}
+
+// isNil reports whether v is nil or an interface holding a nil pointer,
+// map, slice, func or channel.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // newUUID returns a random (version 4) UUID.
