@@ -106,13 +106,36 @@ type Query struct {
 	Lookup *Lookup
 	// StartIndex is 1-based (values below 1 mean 1).
 	StartIndex int
-	// Count is the page size; 0 asks only for the total, a negative value
-	// means no limit.
+	// Count is the page size: 0 (the zero value) means [DefaultCount], a
+	// negative value means no limit. Backends read it through
+	// [Query.PageSize].
 	Count int
+	// TotalOnly asks for Page.Total alone, with no resources (a client's
+	// count=0, RFC 7644 §3.4.2.4); Count is then ignored.
+	TotalOnly bool
 	// WithMembers asks for the members of the Groups on the page (in
 	// Page.Members). When false a backend must not read them: Entra lists
 	// groups with excludedAttributes=members (PERF.md trap 3).
 	WithMembers bool
+}
+
+// DefaultCount is the page size of a [Query] whose Count is 0, so the zero
+// Query asks for a bounded page.
+const DefaultCount = 100
+
+// PageSize returns how many resources q asks for: 0 with TotalOnly,
+// [DefaultCount] when Count is 0, -1 (no limit) when Count is negative,
+// else Count.
+func (q Query) PageSize() int {
+	switch {
+	case q.TotalOnly:
+		return 0
+	case q.Count == 0:
+		return DefaultCount
+	case q.Count < 0:
+		return -1
+	}
+	return q.Count
 }
 
 // LookupField names an indexed field.

@@ -34,10 +34,10 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 		err := s.queryRow(ctx, `SELECT count(*) FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where, b.args...).Scan(&p.Total)
 		return s.read(err)
 	}
-	if q.Count == 0 {
+	limit := q.PageSize()
+	if limit == 0 {
 		return p, count()
 	}
-	limit := q.Count
 	if limit < 0 {
 		limit = 1 << 62 // no limit, in a form every dialect accepts
 	}
@@ -155,7 +155,7 @@ func (s *Store) listChecked(ctx context.Context, tenant string, q storage.Query,
 			continue
 		}
 		p.Total++
-		if p.Total >= start && (q.Count < 0 || len(p.Resources) < q.Count) {
+		if size := q.PageSize(); p.Total >= start && (size < 0 || len(p.Resources) < size) {
 			rids = append(rids, rid)
 			p.Resources = append(p.Resources, *r)
 		}
