@@ -2,9 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit/storage"
@@ -37,4 +40,43 @@ func TestSQL(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "scim.db")
 	sqlstoretest.Bench(b, sqlstoretest.Closed(b, func(ctx context.Context) (*sqlite.Store, error) { return sqlite.Open(ctx, path) }))
+}
+
+// TestNewRefusesOneConnection: a handle limited to one connection would
+// leave reads waiting for the connection the writer keeps, so New refuses
+// it instead of timing out on the first request.
+func TestNewRefusesOneConnection(t *testing.T) {
+	tests := []struct {
+		name    string
+		maxOpen int
+		wantErr bool
+	}{
+		{"one connection is refused", 1, true},
+		{"two connections work", 2, false},
+		{"no limit works", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "scim.db"))
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			db.SetMaxOpenConns(tc.maxOpen)
+			s, err := sqlite.New(ctx, db)
+			if tc.wantErr {
+				require.ErrorContains(t, err, "SetMaxOpenConns(1)")
+				assert.Nil(t, s)
+				return
+			}
+			require.NoError(t, err)
+			defer s.Close()
+			// A write and a read both finish well within the deadline.
+			require.NoError(t, s.SetTokenHash(ctx, "acme", []byte("h")))
+			require.NoError(t, s.Create(ctx, "acme", &storage.Resource{Kind: storage.KindUser, ID: "u1", Name: "u1", Version: 1, Data: []byte(`{}`)}))
+			p, err := s.List(ctx, "acme", storage.Query{Kind: storage.KindUser})
+			require.NoError(t, err)
+			assert.Equal(t, 1, p.Total)
+		})
+	}
 }
