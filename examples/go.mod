@@ -3,6 +3,7 @@ module github.com/scimkit/scimkit/examples
 go 1.25.0
 
 require (
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/jackc/pgx/v5 v5.8.0
 	github.com/scimkit/scimkit v0.1.0
 	github.com/scimkit/scimkit/storage/postgres v0.1.0
