@@ -20,6 +20,7 @@ type Error struct {
 	Detail   string
 }
 
+// Error implements error with the detail.
 func (e *Error) Error() string { return "scim: " + e.Detail }
 
 func errorf(scimType, format string, args ...any) *Error {
