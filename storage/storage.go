@@ -16,7 +16,7 @@
 //
 // The server owns the SCIM schema. It hands a backend each resource as a
 // canonical JSON document ([Resource.Data]) plus the few values the backend
-// must index ([Resource.UserName], [Resource.ExternalID], ...). A backend
+// must index ([Resource.Name], [Resource.ExternalID], [Resource.Emails]). A backend
 // stores the document as it is and returns it byte for byte; it never has to
 // understand SCIM attributes except to evaluate a [Filter] it cannot answer
 // from an index (see [Match]).
@@ -85,7 +85,8 @@ type Resource struct {
 type Member struct {
 	// Value is the id of the member, a User or Group of the same tenant.
 	Value string
-	// Type is "User" or "Group"; set by the backend on AddMembers.
+	// Type is "User" or "Group"; set by the backend when ChangeMembers
+	// adds the member.
 	Type Kind
 	// Display is the display name the client sent, if any.
 	Display string
@@ -115,7 +116,8 @@ type Query struct {
 	TotalOnly bool
 	// WithMembers asks for the members of the Groups on the page (in
 	// Page.Members). When false a backend must not read them: Entra lists
-	// groups with excludedAttributes=members (PERF.md trap 3).
+	// groups with excludedAttributes=members, and reading every member
+	// of every group on a page would make that list cost O(members).
 	WithMembers bool
 }
 

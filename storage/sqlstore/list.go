@@ -82,7 +82,8 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 }
 
 // pageMembers fills p.Members for a group query that asked for them; any
-// other query never reads the member table (PERF.md trap 3).
+// other query never reads the member table (Entra lists groups with
+// excludedAttributes=members).
 func (s *Store) pageMembers(ctx context.Context, q storage.Query, p *storage.Page, rids []int64) error {
 	if q.Kind != storage.KindGroup || !q.WithMembers || len(rids) == 0 {
 		return nil
