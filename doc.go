@@ -12,7 +12,7 @@
 //			"urn:ietf:params:scim:schemas:extension:Acme:2.0:User", "costCenter")),
 //	)
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", srv))        // tenant from the token
-//	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))  // tenant from the URL
+//	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))  // tenant from the URL (see Tenants)
 //
 // An admin enables SCIM for a tenant with [GenerateToken], which returns
 // the token once and keeps only its hash. A tenant may have several
@@ -20,6 +20,34 @@
 // ([RevokeToken]) or rotated with an overlap ([RotateToken]) on its own;
 // the server records when each was last used, to the minute
 // ([LastUsedResolution], [Server.Flush]).
+//
+// # Tenants
+//
+// A Server finds the tenant of a request in one of three ways:
+//
+//   - From the token: mount the Server itself, e.g.
+//     mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", srv)). Every
+//     tenant uses the same Tenant URL; the bearer token names the tenant.
+//   - From a path wildcard: mount [Server.TenantHandler] on a route with a
+//     tenant wildcard that ends at the SCIM base, under net/http.ServeMux
+//     or any router that sets r.PathValue (chi does); see below.
+//   - From the host: [Server.ServeTenant] serves a request whose path is
+//     already relative to the SCIM base (after http.StripPrefix) for a
+//     tenant the host resolved itself (a subdomain, gorilla/mux's Vars).
+//
+// The same Tenant URLs under net/http and under chi:
+//
+//	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))
+//
+//	r := chi.NewRouter()
+//	r.Handle("/t/{tenant}/scim/v2/*", srv.TenantHandler("tenant"))
+//
+// With the tenant in the URL, the token must belong to that tenant; a
+// token of another tenant gets 401, exactly like a wrong token. Either
+// way one tenant never sees another's data: every storage call carries
+// the tenant, and an id of another tenant is simply not found (404).
+// meta.location and the Location header are the request's origin (or
+// [WithBaseURL]) plus the path up to the SCIM base.
 //
 // # Protocol
 //

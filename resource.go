@@ -103,7 +103,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		if err != nil {
 			return ErrInvalidValue.WithDetail("count must be an integer")
 		}
-		query.Count = min(max(n, 0), s.cfg.maxCount)
+		if n <= 0 {
+			query.TotalOnly = true // RFC 7644 §3.4.2.4: count 0 (or less) asks for the total alone
+		} else {
+			query.Count = min(n, s.cfg.maxCount)
+		}
 	}
 	if f := params.Get("filter"); strings.TrimSpace(f) != "" {
 		flt, lookup, err := rt.ParseFilter(f)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,14 +121,28 @@ func WithLogger(l *slog.Logger) Option {
 // for checking a token's expiry and for dating its last use. Times are
 // kept to the microsecond, the precision every backend stores, so a
 // resource reads back with the timestamps its write returned.
+// A nil clock is an error at [New].
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) error { c.now = now; return nil })
+	return optionFunc(func(c *config) error {
+		if now == nil {
+			return errors.New("scim: nil clock")
+		}
+		c.now = now
+		return nil
+	})
 }
 
 // WithIDGenerator sets the generator of resource ids (default: random
-// UUID v4). Ids must be unique within a tenant.
+// UUID v4). Ids must be unique within a tenant. A nil generator is an
+// error at [New].
 func WithIDGenerator(newID func() string) Option {
-	return optionFunc(func(c *config) error { c.newID = newID; return nil })
+	return optionFunc(func(c *config) error {
+		if newID == nil {
+			return errors.New("scim: nil id generator")
+		}
+		c.newID = newID
+		return nil
+	})
 }
 
 // WithMaxBodyBytes bounds request bodies (default 1 MiB); larger bodies get
@@ -144,16 +159,22 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithPageSize sets the default page size of list responses when the
 // client sends no count (default 100) and the largest it may ask for
-// (default 1000, advertised as filter.maxResults, RFC 7644 §3.4.2.4).
+// (default 1000, advertised as filter.maxResults, RFC 7644 §3.4.2.4). They
+// must satisfy 1 <= def <= max <= [MaxPageSize], else [New] returns an
+// error.
 func WithPageSize(def, max int) Option {
 	return optionFunc(func(c *config) error {
-		if def < 1 || max < def {
-			return errors.New("scim: page sizes must satisfy 1 <= default <= max")
+		if def < 1 || max < def || max > MaxPageSize {
+			return fmt.Errorf("scim: page sizes must satisfy 1 <= default <= max <= %d", MaxPageSize)
 		}
 		c.defaultCount, c.maxCount = def, max
 		return nil
 	})
 }
+
+// MaxPageSize is the largest page [WithPageSize] accepts: a page is built
+// in memory and sent in one response, so its size bounds a request's work.
+const MaxPageSize = 10000
 
 // WithStrictBooleans rejects the strings "True" and "False" for boolean
 // attributes. By default they are accepted, because Entra's default
@@ -184,16 +205,34 @@ func WithIgnoreUnknownAttributes() Option {
 }
 
 // WithHook registers a provisioning lifecycle hook; see package
-// provisioning.
+// provisioning. A nil hook is an error at [New].
 func WithHook(h provisioning.Hook) Option {
-	return optionFunc(func(c *config) error { c.hook = h; return nil })
+	return optionFunc(func(c *config) error {
+		if h == nil {
+			return errors.New("scim: nil hook")
+		}
+		c.hook = h
+		return nil
+	})
 }
 
 // New returns a Server that stores resources in store and authenticates
-// requests with tokens. A storage backend usually implements both (for
-// example memory.New()).
+// requests with tokens. Every backend under storage/ implements both, so
+// the usual call passes one store twice:
+//
+//	store := memory.New()
+//	srv, err := scimkit.New(store, store)
+//
+// They are two arguments because they are two contracts: a host that
+// keeps its users in its own product tables implements [ResourceHandler]
+// over them and can keep tokens in a backend (or its own credential
+// table) all the same.
+//
+// New returns an error, and no Server, when store or tokens is nil (or a
+// nil pointer) or an option is invalid; a Server it returns is ready to
+// serve.
 func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, error) {
-	if store == nil || tokens == nil {
+	if isNil(store) || isNil(tokens) {
 		return nil, errors.New("scim: New needs a ResourceHandler and a TokenStore")
 	}
 	cfg := config{
@@ -226,6 +265,19 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 	}
 	s.routes()
 	return s, nil
+}
+
+// isNil reports whether v is nil or an interface holding a nil pointer,
+// map, slice, func or channel.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // newUUID returns a random (version 4) UUID.
@@ -395,45 +447,73 @@ func (s *Server) baseURL(r *http.Request) string {
 // schema and status as a string.
 //
 // Use the predeclared values with errors.Is; refine them with
-// [Error.WithDetail] and [Error.WithCause], which return copies.
+// [Error.WithDetail] and [Error.WithCause], which return copies. An Error
+// cannot be changed once made (its fields are read through [Error.Status],
+// [Error.ScimType] and [Error.Detail]), so no caller can corrupt the
+// predeclared values. A [ResourceHandler] may return its own with
+// [NewError].
 type Error struct {
-	Status   int
-	ScimType string
-	Detail   string
+	status   int
+	scimType string
+	detail   string
 	cause    error
 }
+
+// NewError returns a SCIM error with the given HTTP status (400 to 599),
+// scimType keyword (RFC 7644 §3.12 Table 9, or "" for none) and detail,
+// which is sent to the client; a status outside 400 to 599 becomes 500.
+// Prefer a predeclared value refined with
+// [Error.WithDetail]: errors.Is(NewError(409, "uniqueness", "..."),
+// ErrUniqueness) holds all the same.
+func NewError(status int, scimType, detail string) *Error {
+	if status < 400 || status > 599 {
+		status = http.StatusInternalServerError
+	}
+	return &Error{status: status, scimType: scimType, detail: detail}
+}
+
+// Status is the HTTP status of the response (sent as a string in the
+// "status" attribute, RFC 7644 §3.12).
+func (e *Error) Status() int { return e.status }
+
+// ScimType is the RFC 7644 §3.12 scimType keyword, "" when the status has
+// none.
+func (e *Error) ScimType() string { return e.scimType }
+
+// Detail is the human-readable message sent to the client.
+func (e *Error) Detail() string { return e.detail }
 
 // Predeclared errors: one for each scimType of RFC 7644 §3.12 Table 9, and
 // the statuses without one.
 var (
-	ErrInvalidFilter = &Error{Status: http.StatusBadRequest, ScimType: "invalidFilter", Detail: "the filter syntax is invalid or names an unknown attribute"}
-	ErrTooMany       = &Error{Status: http.StatusBadRequest, ScimType: "tooMany", Detail: "the request would return or change too many resources"}
-	ErrUniqueness    = &Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "a value is already in use"}
-	ErrMutability    = &Error{Status: http.StatusBadRequest, ScimType: "mutability", Detail: "the attribute cannot be changed"}
-	ErrInvalidSyntax = &Error{Status: http.StatusBadRequest, ScimType: "invalidSyntax", Detail: "the request body is not valid"}
-	ErrInvalidPath   = &Error{Status: http.StatusBadRequest, ScimType: "invalidPath", Detail: "the path attribute is invalid"}
-	ErrNoTarget      = &Error{Status: http.StatusBadRequest, ScimType: "noTarget", Detail: "the path did not yield a value to operate on"}
-	ErrInvalidValue  = &Error{Status: http.StatusBadRequest, ScimType: "invalidValue", Detail: "a required value is missing or a value is not compatible"}
-	ErrInvalidVers   = &Error{Status: http.StatusBadRequest, ScimType: "invalidVers", Detail: "the SCIM protocol version is not supported"}
-	ErrSensitive     = &Error{Status: http.StatusForbidden, ScimType: "sensitive", Detail: "the request cannot be completed as given"}
+	ErrInvalidFilter = &Error{status: http.StatusBadRequest, scimType: "invalidFilter", detail: "the filter syntax is invalid or names an unknown attribute"}
+	ErrTooMany       = &Error{status: http.StatusBadRequest, scimType: "tooMany", detail: "the request would return or change too many resources"}
+	ErrUniqueness    = &Error{status: http.StatusConflict, scimType: "uniqueness", detail: "a value is already in use"}
+	ErrMutability    = &Error{status: http.StatusBadRequest, scimType: "mutability", detail: "the attribute cannot be changed"}
+	ErrInvalidSyntax = &Error{status: http.StatusBadRequest, scimType: "invalidSyntax", detail: "the request body is not valid"}
+	ErrInvalidPath   = &Error{status: http.StatusBadRequest, scimType: "invalidPath", detail: "the path attribute is invalid"}
+	ErrNoTarget      = &Error{status: http.StatusBadRequest, scimType: "noTarget", detail: "the path did not yield a value to operate on"}
+	ErrInvalidValue  = &Error{status: http.StatusBadRequest, scimType: "invalidValue", detail: "a required value is missing or a value is not compatible"}
+	ErrInvalidVers   = &Error{status: http.StatusBadRequest, scimType: "invalidVers", detail: "the SCIM protocol version is not supported"}
+	ErrSensitive     = &Error{status: http.StatusForbidden, scimType: "sensitive", detail: "the request cannot be completed as given"}
 
-	ErrUnauthorized       = &Error{Status: http.StatusUnauthorized, Detail: "authorization failure: the bearer token is missing or invalid"}
-	ErrNotFound           = &Error{Status: http.StatusNotFound, Detail: "resource not found"}
-	ErrMethodNotAllowed   = &Error{Status: http.StatusMethodNotAllowed, Detail: "method not allowed on this endpoint"}
-	ErrPreconditionFailed = &Error{Status: http.StatusPreconditionFailed, Detail: "the resource version does not match If-Match"}
-	ErrPayloadTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is too large"}
-	ErrNotImplemented     = &Error{Status: http.StatusNotImplemented, Detail: "not implemented"}
-	ErrUnavailable        = &Error{Status: http.StatusServiceUnavailable, Detail: "the service is temporarily unavailable; retry later"}
-	ErrInternal           = &Error{Status: http.StatusInternalServerError, Detail: "internal server error"}
+	ErrUnauthorized       = &Error{status: http.StatusUnauthorized, detail: "authorization failure: the bearer token is missing or invalid"}
+	ErrNotFound           = &Error{status: http.StatusNotFound, detail: "resource not found"}
+	ErrMethodNotAllowed   = &Error{status: http.StatusMethodNotAllowed, detail: "method not allowed on this endpoint"}
+	ErrPreconditionFailed = &Error{status: http.StatusPreconditionFailed, detail: "the resource version does not match If-Match"}
+	ErrPayloadTooLarge    = &Error{status: http.StatusRequestEntityTooLarge, detail: "the request body is too large"}
+	ErrNotImplemented     = &Error{status: http.StatusNotImplemented, detail: "not implemented"}
+	ErrUnavailable        = &Error{status: http.StatusServiceUnavailable, detail: "the service is temporarily unavailable; retry later"}
+	ErrInternal           = &Error{status: http.StatusInternalServerError, detail: "internal server error"}
 )
 
 // Error implements error.
 func (e *Error) Error() string {
-	s := fmt.Sprintf("scim: %d", e.Status)
-	if e.ScimType != "" {
-		s += " " + e.ScimType
+	s := fmt.Sprintf("scim: %d", e.status)
+	if e.scimType != "" {
+		s += " " + e.scimType
 	}
-	return s + ": " + e.Detail
+	return s + ": " + e.detail
 }
 
 // Unwrap returns the cause given to WithCause.
@@ -443,13 +523,13 @@ func (e *Error) Unwrap() error { return e.cause }
 // so errors.Is(err, ErrUniqueness) holds after WithDetail.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Status == e.Status && t.ScimType == e.ScimType
+	return ok && t.status == e.status && t.scimType == e.scimType
 }
 
 // WithDetail returns a copy of e with the given detail.
 func (e *Error) WithDetail(detail string) *Error {
 	c := *e
-	c.Detail = detail
+	c.detail = detail
 	return &c
 }
 
@@ -472,33 +552,33 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		case errors.As(err, &mbe):
 			se = ErrPayloadTooLarge.WithDetail(fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
 		case errors.As(err, &ie):
-			se = (&Error{Status: http.StatusBadRequest, ScimType: ie.ScimType}).WithDetail(ie.Detail)
+			se = &Error{status: http.StatusBadRequest, scimType: ie.ScimType, detail: ie.Detail}
 		default:
 			se = storeError(err).(*Error)
 		}
 	}
-	if se.Status >= 500 {
-		s.cfg.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.Status, "err", err)
+	if se.status >= 500 {
+		s.cfg.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.status, "err", err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	switch se.Status {
+	switch se.status {
 	case http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", `Bearer realm="SCIM"`)
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "5")
 	}
-	w.WriteHeader(se.Status)
+	w.WriteHeader(se.status)
 	var b buf
 	b.WriteString(`{"schemas":["` + schema.ErrorURN + `"],"status":"`)
-	b.WriteString(strconv.Itoa(se.Status))
+	b.WriteString(strconv.Itoa(se.status))
 	b.WriteString(`"`)
-	if se.ScimType != "" {
+	if se.scimType != "" {
 		b.WriteString(`,"scimType":`)
-		b.str(se.ScimType)
+		b.str(se.scimType)
 	}
 	b.WriteString(`,"detail":`)
-	b.str(se.Detail)
+	b.str(se.detail)
 	b.WriteString("}")
 	_, _ = w.Write(b.Bytes())
 }

@@ -3,7 +3,7 @@ package scimkit_test
 import (
 	"testing"
 
-	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
+	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage/memory"
 )
 

@@ -16,7 +16,7 @@
 //
 // The server owns the SCIM schema. It hands a backend each resource as a
 // canonical JSON document ([Resource.Data]) plus the few values the backend
-// must index ([Resource.UserName], [Resource.ExternalID], ...). A backend
+// must index ([Resource.Name], [Resource.ExternalID], [Resource.Emails]). A backend
 // stores the document as it is and returns it byte for byte; it never has to
 // understand SCIM attributes except to evaluate a [Filter] it cannot answer
 // from an index (see [Match]).
@@ -86,7 +86,8 @@ type Resource struct {
 type Member struct {
 	// Value is the id of the member, a User or Group of the same tenant.
 	Value string
-	// Type is "User" or "Group"; set by the backend on AddMembers.
+	// Type is "User" or "Group"; set by the backend when ChangeMembers
+	// adds the member.
 	Type Kind
 	// Display is the display name the client sent, if any.
 	Display string
@@ -107,13 +108,37 @@ type Query struct {
 	Lookup *Lookup
 	// StartIndex is 1-based (values below 1 mean 1).
 	StartIndex int
-	// Count is the page size; 0 asks only for the total, a negative value
-	// means no limit.
+	// Count is the page size: 0 (the zero value) means [DefaultCount], a
+	// negative value means no limit. Backends read it through
+	// [Query.PageSize].
 	Count int
+	// TotalOnly asks for Page.Total alone, with no resources (a client's
+	// count=0, RFC 7644 §3.4.2.4); Count is then ignored.
+	TotalOnly bool
 	// WithMembers asks for the members of the Groups on the page (in
 	// Page.Members). When false a backend must not read them: Entra lists
-	// groups with excludedAttributes=members (PERF.md trap 3).
+	// groups with excludedAttributes=members, and reading every member
+	// of every group on a page would make that list cost O(members).
 	WithMembers bool
+}
+
+// DefaultCount is the page size of a [Query] whose Count is 0, so the zero
+// Query asks for a bounded page.
+const DefaultCount = 100
+
+// PageSize returns how many resources q asks for: 0 with TotalOnly,
+// [DefaultCount] when Count is 0, -1 (no limit) when Count is negative,
+// else Count.
+func (q Query) PageSize() int {
+	switch {
+	case q.TotalOnly:
+		return 0
+	case q.Count == 0:
+		return DefaultCount
+	case q.Count < 0:
+		return -1
+	}
+	return q.Count
 }
 
 // LookupField names an indexed field.

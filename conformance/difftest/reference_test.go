@@ -11,7 +11,7 @@ import (
 // The reference evaluator: RFC 7644 §3.4.2.2 read literally, over the
 // JSON documents the server returns, with the attribute definitions the
 // server publishes at /Schemas. It shares no code with the engine
-// (storage.Match, internal/schema, internal/sqlstore).
+// (storage.Match, internal/schema, storage/sqlstore).
 //
 // Readings the RFC leaves open, decided here once:
 //   - A multi-valued attribute matches when any of its values does. For a

@@ -249,20 +249,23 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	start := make(chan struct{})
 	for i := range n {
 		email := fmt.Sprintf("alias-%02d@concurrent.example", i)
-		wg.Go(func() {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
 			<-start
 			r := &results[i]
 			r.what = "add email " + email + " via process " + fmt.Sprint(i%2)
 			r.status, r.body, r.err = call(http.MethodPatch, base(i)+"/Users/"+userID, devToken,
 				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails","value":[{"value":"`+email+`","type":"other"}]}]}`)
-		})
-		wg.Go(func() {
+		}()
+		go func() {
+			defer wg.Done()
 			<-start
 			r := &results[n+i]
 			r.what = "add member " + memberIDs[i] + " via process " + fmt.Sprint((i+1)%2)
 			r.status, r.body, r.err = call(http.MethodPatch, base(i+1)+"/Groups/"+groupID, devToken,
 				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+memberIDs[i]+`"}]}]}`)
-		})
+		}()
 	}
 	close(start)
 	wg.Wait()

@@ -24,6 +24,7 @@ type Error struct {
 	unknown  bool // the error names an attribute no schema defines
 }
 
+// Error implements error with the detail.
 func (e *Error) Error() string { return "scim: " + e.Detail }
 
 func errorf(scimType, format string, args ...any) *Error {

@@ -233,10 +233,10 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 		if err != nil || tb == nil {
 			return err
 		}
-		start := max(q.StartIndex, 1) - 1
+		start, size := max(q.StartIndex, 1)-1, q.PageSize()
 		if q.Lookup == nil && q.Filter == nil {
 			p.Total = tb.order.live
-			page := tb.order.page(start, q.Count)
+			page := tb.order.page(start, size)
 			p.Resources = copyOut(page)
 			p.Members = membersOf(q, page)
 			return nil
@@ -267,7 +267,7 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 					continue
 				}
 			}
-			if p.Total >= start && (q.Count < 0 || p.Total-start < q.Count) {
+			if p.Total >= start && (size < 0 || p.Total-start < size) {
 				page = append(page, e)
 			}
 			p.Total++

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit"
-	"github.com/scimkit/scimkit/internal/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/postgres"
+	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 )
 
 // TestIndexedLookups checks with EXPLAIN that PostgreSQL can answer every

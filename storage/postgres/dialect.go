@@ -14,8 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
 	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 )
 
 // migrationLock is the advisory lock key that serialises migrations

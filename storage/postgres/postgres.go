@@ -31,13 +31,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
 	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 )
 
 // Store is a [storage.Store] on PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	*sqlstore.Store
+	sql *sqlstore.Store
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -52,11 +52,11 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{Store: s}, nil
+	return &Store{sql: s}, nil
 }
 
 // Close releases the store's handle on the pool; the pool stays open.
-func (s *Store) Close() error { return errors.Join(s.Store.Close(), s.DB().Close()) }
+func (s *Store) Close() error { return errors.Join(s.sql.Close(), s.DB().Close()) }
 
 // migrations are the schema steps, oldest first (see sqlstore.Migrate).
 // Released steps are never edited.

@@ -11,8 +11,8 @@ import (
 
 	msqlite "modernc.org/sqlite"
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
 	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 )
 
 // SQLite result codes (https://sqlite.org/rescode.html).

@@ -26,13 +26,13 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver for Open
 
-	"github.com/scimkit/scimkit/internal/sqlstore"
 	"github.com/scimkit/scimkit/storage"
+	"github.com/scimkit/scimkit/storage/sqlstore"
 )
 
 // Store is a [storage.Store] on SQLite. It is safe for concurrent use.
 type Store struct {
-	*sqlstore.Store
+	sql *sqlstore.Store
 	// owned is set when Open opened the database, which Close closes.
 	owned  bool
 	writer *dialect
@@ -69,9 +69,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // New returns a Store on a database the host opened with the
 // modernc.org/sqlite driver. It switches the database to WAL mode and
 // migrates the schema. The host keeps ownership of db. The store keeps one
-// of db's connections for its writes (with a 10s busy timeout), so db must
-// allow at least two open connections.
+// of db's connections for its writes (with a 10s busy timeout) and reads
+// on the others, so db must allow at least two open connections: New
+// returns an error for a handle limited to one (db.SetMaxOpenConns(1),
+// common SQLite advice that WAL mode and the store's own writer queue make
+// unnecessary).
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	if n := db.Stats().MaxOpenConnections; n == 1 {
+		return nil, errors.New("sqlite: the database handle allows one open connection (SetMaxOpenConns(1)); the store keeps one for its writes and reads on others, so allow at least two (0, no limit, is fine)")
+	}
 	if err := setWAL(ctx, db); err != nil {
 		return nil, err
 	}
@@ -81,7 +87,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 		_ = d.close()
 		return nil, err
 	}
-	return &Store{Store: s, writer: d}, nil
+	return &Store{sql: s, writer: d}, nil
 }
 
 // Tx is the transaction [Store.Write] hands to its function.
@@ -100,7 +106,7 @@ type Tx interface {
 // database), so it must have no other effects; its error rolls the
 // transaction back and is returned.
 func (s *Store) Write(ctx context.Context, f func(tx Tx) error) error {
-	return sqlstore.Write(ctx, s.Store, func(tx sqlstore.Tx) error { return f(tx) })
+	return sqlstore.Write(ctx, s.sql, func(tx sqlstore.Tx) error { return f(tx) })
 }
 
 // setWAL switches the database to WAL mode (a setting kept in the file).
@@ -131,7 +137,7 @@ func setWAL(ctx context.Context, db *sql.DB) error {
 // closes the database if Open opened it; a handle the host passed to New
 // is left open.
 func (s *Store) Close() error {
-	errs := []error{s.Store.Close(), s.writer.close()}
+	errs := []error{s.sql.Close(), s.writer.close()}
 	if s.owned {
 		errs = append(errs, s.DB().Close())
 	}

@@ -58,14 +58,18 @@ func testList(t *testing.T, newStore newStoreFunc) {
 			{"last page is short", storage.Query{StartIndex: 21, Count: 10}, all[20:25], 25},
 			{"startIndex 0 means 1", storage.Query{StartIndex: 0, Count: 3}, all[0:3], 25},
 			{"negative startIndex means 1", storage.Query{StartIndex: -4, Count: 3}, all[0:3], 25},
-			{"count 0 returns only the total", storage.Query{StartIndex: 1, Count: 0}, []string{}, 25},
-			{"count 0 with an offset returns only the total", storage.Query{StartIndex: 7, Count: 0}, []string{}, 25},
+			{"TotalOnly returns only the total", storage.Query{StartIndex: 1, TotalOnly: true}, []string{}, 25},
+			{"TotalOnly with an offset returns only the total", storage.Query{StartIndex: 7, TotalOnly: true}, []string{}, 25},
+			{"TotalOnly wins over Count", storage.Query{Count: 10, TotalOnly: true}, []string{}, 25},
+			{"zero Count is a default page, not the total alone", storage.Query{}, all, 25},
+			{"zero Count from an offset", storage.Query{StartIndex: 21}, all[20:25], 25},
 			{"negative count returns everything from startIndex", storage.Query{StartIndex: 24, Count: -1}, all[23:25], 25},
 			{"last element alone", storage.Query{StartIndex: 25, Count: 10}, all[24:25], 25},
 			{"startIndex just past the end returns an empty page", storage.Query{StartIndex: 26, Count: 10}, []string{}, 25},
 			{"startIndex far past the end returns an empty page", storage.Query{StartIndex: 1000, Count: 10}, []string{}, 25},
 			{"filtered page counts only matches", storage.Query{Filter: titleOdd, StartIndex: 3, Count: 4}, odd[2:6], 13},
-			{"filtered count 0 returns only the total", storage.Query{Filter: titleOdd, Count: 0}, []string{}, 13},
+			{"filtered TotalOnly returns only the total", storage.Query{Filter: titleOdd, TotalOnly: true}, []string{}, 13},
+			{"filtered zero Count is a default page", storage.Query{Filter: titleOdd}, odd, 13},
 			{"filtered page past the end is empty", storage.Query{Filter: titleOdd, StartIndex: 14, Count: 4}, []string{}, 13},
 		}
 		for _, tc := range cases {
@@ -118,6 +122,15 @@ func testList(t *testing.T, newStore newStoreFunc) {
 		p := mustList(t, s, tenantA, storage.Query{Kind: storage.KindUser, StartIndex: 5, Count: 3})
 		assert.Equal(t, want[4:7], ids(p.Resources))
 		assert.Equal(t, len(want), p.Total)
+	})
+
+	t.Run("the zero Count pages DefaultCount resources", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		all := seedPaging(t, s, storage.DefaultCount+1)
+		p := mustList(t, s, tenantA, storage.Query{Kind: storage.KindUser})
+		assert.Equal(t, all[:storage.DefaultCount], ids(p.Resources))
+		assert.Equal(t, storage.DefaultCount+1, p.Total)
 	})
 
 	t.Run("an empty tenant lists nothing", func(t *testing.T) {

@@ -34,10 +34,10 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 		err := s.queryRow(ctx, `SELECT count(*) FROM scimkit_resources r`+s.d.RowJSON()+` WHERE `+where, b.args...).Scan(&p.Total)
 		return s.read(err)
 	}
-	if q.Count == 0 {
+	limit := q.PageSize()
+	if limit == 0 {
 		return p, count()
 	}
-	limit := q.Count
 	if limit < 0 {
 		limit = 1 << 62 // no limit, in a form every dialect accepts
 	}
@@ -82,7 +82,8 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 }
 
 // pageMembers fills p.Members for a group query that asked for them; any
-// other query never reads the member table (PERF.md trap 3).
+// other query never reads the member table (Entra lists groups with
+// excludedAttributes=members).
 func (s *Store) pageMembers(ctx context.Context, q storage.Query, p *storage.Page, rids []int64) error {
 	if q.Kind != storage.KindGroup || !q.WithMembers || len(rids) == 0 {
 		return nil
@@ -155,7 +156,7 @@ func (s *Store) listChecked(ctx context.Context, tenant string, q storage.Query,
 			continue
 		}
 		p.Total++
-		if p.Total >= start && (q.Count < 0 || len(p.Resources) < q.Count) {
+		if size := q.PageSize(); p.Total >= start && (size < 0 || len(p.Resources) < size) {
 			rids = append(rids, rid)
 			p.Resources = append(p.Resources, *r)
 		}

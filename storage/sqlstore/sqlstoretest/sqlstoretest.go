@@ -318,9 +318,9 @@ func IndexedStatements(t *testing.T, s storage.Store) []Statement {
 	}
 	for _, tc := range cases {
 		args := append([]any{"acme", string(tc.q.Kind)}, tc.lookup...)
-		tc.q.Count = 0
+		tc.q.TotalOnly = true
 		out = append(out, Statement{Name: tc.name + " (count)", SQL: capture(tc.q), Args: args, Index: tc.index})
-		tc.q.Count = 10
+		tc.q.TotalOnly, tc.q.Count = false, 10
 		out = append(out, Statement{Name: tc.name + " (page)", SQL: capture(tc.q), Args: append(append([]any(nil), args...), 10, 0), Index: tc.index})
 	}
 

@@ -1,27 +1,3 @@
-// Package sqlstore is the SQL implementation of [storage.Store] shared by
-// the sqlite and postgres backends. It works on a *sql.DB and asks a
-// [Dialect] for what differs between databases: the schema, how a write
-// transaction starts, JSON access for filter pushdown and how driver
-// errors map to the storage sentinels.
-//
-// # Tables
-//
-//   - scimkit_resources: one row per User or Group, keyed by an internal
-//     row id (rid) that also gives the stable creation order of pages;
-//     unique (tenant, kind, id) and (tenant, kind, name_fold); indexed
-//     (tenant, kind, external_id). data holds the document verbatim and
-//     fold the same document with every string value lower-cased (in Go,
-//     so case-insensitive filters give the answers [storage.Match] gives,
-//     beyond ASCII).
-//   - scimkit_emails: (rid, email_fold), indexed by (tenant, email_fold),
-//     kept by triggers from the row's email_folds (folded in Go), so a
-//     create or replace is one statement.
-//   - scimkit_members: one row per (group, member) in insertion order, so
-//     a PATCH of 100 members writes 100 rows and never reads the others.
-//   - scimkit_credentials: one row per API credential, keyed by (tenant,
-//     id), with the token's hash unique across tenants (the index every
-//     request's authentication probes); times in microseconds, NULL for
-//     "never".
 package sqlstore
 
 import (

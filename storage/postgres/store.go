@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/scimkit/scimkit/storage"
+)
+
+// The methods below are the [storage.Store] contract; see package storage
+// for what each must return. They run on the shared SQL store of package
+// sqlstore, which the Store wraps (a field no caller can reach).
+
+// Create stores r (RFC 7644 §3.3). It returns [storage.ErrConflict] when
+// the tenant already has a resource of r.Kind with r.ID or, compared
+// case-insensitively, r.Name.
+func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) error {
+	return s.sql.Create(ctx, tenant, r)
+}
+
+// Get returns the resource, or [storage.ErrNotFound].
+func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
+	return s.sql.Get(ctx, tenant, kind, id)
+}
+
+// Replace stores r over the stored resource if r.Version is the stored
+// version (RFC 7644 §3.5.1, §3.14), in one UPDATE that checks it, else it
+// returns [storage.ErrVersionMismatch]; on success r.Version is the new
+// version. It returns [storage.ErrNotFound] when absent and
+// [storage.ErrConflict] when r.Name is taken.
+func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource) error {
+	return s.sql.Replace(ctx, tenant, r)
+}
+
+// Delete removes the resource, its members and every membership naming
+// it, or returns [storage.ErrNotFound].
+func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string) error {
+	return s.sql.Delete(ctx, tenant, kind, id)
+}
+
+// List returns one page of q.Kind's resources matching q, in creation
+// order (RFC 7644 §3.4.2). The lookup and the filter become SQL, so no
+// more than a page of rows leaves the database.
+func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (storage.Page, error) {
+	return s.sql.List(ctx, tenant, q)
+}
+
+// ChangeMembers applies ch to the group in one transaction (RFC 7644
+// §3.5.2); its cost grows with the change, not the group. Errors are those
+// of [storage.Members].
+func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch storage.MemberChange) error {
+	return s.sql.ChangeMembers(ctx, tenant, groupID, ch)
+}
+
+// ListMembers returns the group's members in insertion order, or
+// [storage.ErrNotFound].
+func (s *Store) ListMembers(ctx context.Context, tenant, groupID string) ([]storage.Member, error) {
+	return s.sql.ListMembers(ctx, tenant, groupID)
+}
+
+// CreateCredential stores a new API credential with the hash of its
+// token; errors are those of [storage.Credentials] ([storage.ErrConflict]
+// on a used id or hash).
+func (s *Store) CreateCredential(ctx context.Context, tenant string, c storage.Credential, hash []byte) error {
+	return s.sql.CreateCredential(ctx, tenant, c, hash)
+}
+
+// CredentialByHash returns the credential whose token hashes to hash,
+// expired or not, or [storage.ErrNotFound].
+func (s *Store) CredentialByHash(ctx context.Context, hash []byte) (storage.Credential, error) {
+	return s.sql.CredentialByHash(ctx, hash)
+}
+
+// ListCredentials returns the tenant's credentials ordered by Created,
+// then ID, never their hashes.
+func (s *Store) ListCredentials(ctx context.Context, tenant string) ([]storage.Credential, error) {
+	return s.sql.ListCredentials(ctx, tenant)
+}
+
+// ExpireCredential sets the credential's expiry to at unless it already
+// expires earlier; [storage.ErrNotFound] when absent.
+func (s *Store) ExpireCredential(ctx context.Context, tenant, id string, at time.Time) error {
+	return s.sql.ExpireCredential(ctx, tenant, id, at)
+}
+
+// RevokeCredential deletes the credential, or returns [storage.ErrNotFound].
+func (s *Store) RevokeCredential(ctx context.Context, tenant, id string) error {
+	return s.sql.RevokeCredential(ctx, tenant, id)
+}
+
+// TouchCredential records a use of the credential at at, keeping the
+// latest time; a missing credential is not an error.
+func (s *Store) TouchCredential(ctx context.Context, tenant, id string, at time.Time) error {
+	return s.sql.TouchCredential(ctx, tenant, id, at)
+}
+
+// DB returns the database handle the store runs on (a database/sql view of the pool given to [New]).
+func (s *Store) DB() *sql.DB { return s.sql.DB() }
+
+// Trace makes f see the text of every statement the store runs from now
+// on (nil stops it), for tests and debugging. Statements carry values as
+// bound parameters, so f never sees a token hash or an attribute value.
+func (s *Store) Trace(f func(query string)) { s.sql.Trace(f) }
+
+// Migrate brings the schema to the newest version; [New] already did.
+// Each numbered step runs once, under a lock, so running it again or
+// from several processes at once is safe.
+func (s *Store) Migrate(ctx context.Context) error { return s.sql.Migrate(ctx) }
+
+// Version returns the schema version the database is at (the number of
+// migration steps applied).
+func (s *Store) Version(ctx context.Context) (int, error) { return s.sql.Version(ctx) }
