@@ -77,7 +77,7 @@ func TestHandlerErrorIsSentAsGiven(t *testing.T) {
 	mem := memory.New()
 	srv, err := scimkit.New(refusing{mem, fmt.Errorf("wrapped: %w", scimkit.NewError(403, "sensitive", "this account is locked"))}, mem)
 	require.NoError(t, err)
-	tok, err := scimkit.GenerateToken(context.Background(), mem, "acme")
+	tok, _, err := scimkit.GenerateToken(context.Background(), mem, "acme")
 	require.NoError(t, err)
 	req := httptest.NewRequest(http.MethodGet, "/Users/u1", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -98,13 +98,13 @@ func assertStatus(t *testing.T, want int, w *httptest.ResponseRecorder, msg stri
 	}
 }
 
-var mounts = []struct{ name, users string }{
+var tokenMounts = []struct{ name, users string }{
 	{"token names the tenant", "/scim/v2/Users"},
 	{"tenant in the URL", "/t/acme/scim/v2/Users"},
 }
 
 func TestExpiredRevokedAndUnknownTokensGetTheSame401(t *testing.T) {
-	for _, m := range mounts {
+	for _, m := range tokenMounts {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			s := newCredServer(t, nil)
@@ -170,7 +170,7 @@ func httptestPost(s *credServer, path, token, body string) *httptest.ResponseRec
 }
 
 func TestRotateTokenOverlap(t *testing.T) {
-	for _, m := range mounts {
+	for _, m := range tokenMounts {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			s := newCredServer(t, nil)
