@@ -151,8 +151,11 @@ func WithPageSize(def, max int) Option {
 }
 
 // WithStrictBooleans rejects the strings "True" and "False" for boolean
-// attributes. By default they are accepted, because Entra's default
+// attributes, and numeric strings such as "3" for integer and decimal
+// ones. By default they are accepted, because Entra's default
 // provisioning job (without aadOptscim062020) sends them.
+//
+// Deprecated: use [WithStrictTypes], which does the same and says so.
 func WithStrictBooleans() Option {
 	return optionFunc(func(c *config) error { c.norm.StrictBooleans = true; return nil })
 }
