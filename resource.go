@@ -300,6 +300,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err != nil {
 		return err
 	}
+	if err := s.applyUserNamePolicy(rt, doc, ""); err != nil {
+		return err
+	}
 	now := s.cfg.now()
 	res := &storage.Resource{ID: s.cfg.newID(), Version: 1, Created: now, Modified: now}
 	if err := rt.Encode(doc, res); err != nil {
@@ -364,6 +367,9 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			return nil, nil, err
 		}
 		doc, members, err := change(old)
+		if err == nil {
+			err = s.applyUserNamePolicy(rt, doc, old.Name)
+		}
 		if err != nil {
 			return nil, nil, err
 		}

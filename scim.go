@@ -58,6 +58,7 @@ type config struct {
 	maxCount     int
 	norm         schema.Options
 	hook         provisioning.Hook
+	userNames    []UserNamePolicy
 }
 
 // WithBaseURL sets the public origin used in meta.location and the

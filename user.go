@@ -120,7 +120,7 @@ func UserFromJSON(body []byte) (*User, error) {
 		if !strings.HasPrefix(lk, "urn:") {
 			continue
 		}
-		if m, ok := v.(map[string]any); ok {
+		if m, ok := v.(map[string]any); ok && isSchemaURN(k) {
 			if nested[lk] == nil {
 				nested[lk] = map[string]any{}
 			}
@@ -144,6 +144,18 @@ func UserFromJSON(body []byte) (*User, error) {
 	}
 	id, _ := doc["id"].(string)
 	return userFromDoc(id, doc, time.Time{}, time.Time{}, 0), nil
+}
+
+// isSchemaURN tells a schema URN ("urn:...:enterprise:2.0:User") from a
+// flat attribute key ("urn:...:enterprise:2.0:User:manager"): in a schema
+// URN the segment before the last is a version.
+func isSchemaURN(k string) bool {
+	segs := strings.Split(k, ":")
+	if len(segs) < 3 {
+		return false
+	}
+	v := segs[len(segs)-2]
+	return v != "" && strings.Trim(v, "0123456789.") == ""
 }
 
 func userFromDoc(id string, doc map[string]any, created, modified time.Time, version int64) *User {
