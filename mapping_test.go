@@ -50,7 +50,10 @@ func TestExtensionTypes(t *testing.T) {
 		check  func(t *testing.T, ext map[string]any)
 	}{
 		{name: "numbers as JSON numbers", ext: `{"seats":3,"ratio":2.5}`, want: 201,
-			check: func(t *testing.T, e map[string]any) { assert.Equal(t, 3.0, e["seats"]); assert.Equal(t, 2.5, e["ratio"]) }},
+			check: func(t *testing.T, e map[string]any) {
+				assert.Equal(t, 3.0, e["seats"])
+				assert.Equal(t, 2.5, e["ratio"])
+			}},
 		{name: "integer sent as a string is stored as a number", ext: `{"seats":"3"}`, want: 201,
 			check: func(t *testing.T, e map[string]any) { assert.Equal(t, 3.0, e["seats"]) }},
 		{name: "decimal sent as a string", ext: `{"ratio":"-2.5e1"}`, want: 201,
