@@ -48,11 +48,14 @@ type recorder struct {
 	failed bool
 }
 
-func (r *recorder) Helper()                      {}
-func (r *recorder) Logf(string, ...any)          {}
-func (r *recorder) Errorf(f string, args ...any) { r.failed = true; r.errs = append(r.errs, sprintf(f, args...)) }
-func (r *recorder) FailNow()                     { r.failed = true; panic(failNow{}) }
-func (r *recorder) Failed() bool                 { return r.failed }
+func (r *recorder) Helper()             {}
+func (r *recorder) Logf(string, ...any) {}
+func (r *recorder) Errorf(f string, args ...any) {
+	r.failed = true
+	r.errs = append(r.errs, sprintf(f, args...))
+}
+func (r *recorder) FailNow()     { r.failed = true; panic(failNow{}) }
+func (r *recorder) Failed() bool { return r.failed }
 
 type failNow struct{}
 
