@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -405,4 +406,12 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
+}
+
+// TestREADMETables: the README shows each preset's table as produced.
+func TestREADMETables(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(b), scimkit.EntraPreset().Markdown())
+	assert.Contains(t, string(b), scimkit.OktaPreset().Markdown())
 }

@@ -410,20 +410,35 @@ func (s *Server) User(ctx context.Context, tenant, id string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
+	gs, err := s.userGroups(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	u.Groups = u.Groups[:0]
+	for _, g := range gs {
+		u.Groups = append(u.Groups, GroupRef{Value: g.Value, Display: g.Display})
+	}
+	return u, nil
+}
+
+// userGroups returns the groups whose members include the user id (at
+// most maxUserGroups, in creation order) as Members, for the readOnly
+// "groups" attribute (RFC 7643 §4.1.2): one member-index lookup.
+func (s *Server) userGroups(ctx context.Context, tenant, id string) ([]storage.Member, error) {
 	page, err := s.store.List(ctx, tenant, storage.Query{Kind: storage.KindGroup,
 		Lookup: &storage.Lookup{Field: storage.LookupMember, Value: id}, StartIndex: 1, Count: maxUserGroups})
 	if err != nil {
 		return nil, err
 	}
-	u.Groups = u.Groups[:0]
+	out := make([]storage.Member, 0, len(page.Resources))
 	for i := range page.Resources {
 		g, err := GroupFromResource(&page.Resources[i])
 		if err != nil {
 			return nil, err
 		}
-		u.Groups = append(u.Groups, GroupRef{Value: g.ID, Display: g.DisplayName})
+		out = append(out, storage.Member{Value: g.ID, Type: storage.KindGroup, Display: g.DisplayName})
 	}
-	return u, nil
+	return out, nil
 }
 
 // Group reads the group id of tenant with its members.
