@@ -38,8 +38,10 @@ type User struct {
 	Emails, PhoneNumbers, IMs, Photos, Roles, Entitlements, X509Certificates []MultiValue
 	Addresses                                                                []Address
 	// Groups are the groups the user is a direct member of (the readOnly
-	// "groups" attribute, RFC 7643 §4.1.2). [UserFromResource] leaves it
-	// empty; [Server.User] fills it from the member index.
+	// "groups" attribute, RFC 7643 §4.1.2). [Server.User] fills it from
+	// the member index; stored documents never hold it, so
+	// [UserFromResource] leaves it empty; [UserFromJSON] reads what the
+	// body holds.
 	Groups []GroupRef
 	// Enterprise holds the enterprise extension (RFC 7643 §4.3).
 	Enterprise EnterpriseUser

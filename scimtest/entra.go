@@ -56,7 +56,6 @@ func entraJob(t TB, s *session, flag bool) {
 		email            = s.name("ada.work@contoso.example")
 		objectID         = s.name("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef")
 		groupID, groupDN = "", s.name("Backup Admins")
-		extra            []string
 	)
 	step(t, "test connection", func(t TB) {
 		c := s.check(t, "testing the connection (Test Connection)")
@@ -245,7 +244,6 @@ func entraJob(t TB, s *session, flag bool) {
 			c.status(r, http.StatusCreated)
 			id := c.resource(r, "/Users")
 			s.users = append(s.users, id)
-			extra = append(extra, id)
 		}
 		seen := map[string]bool{}
 		r1 := s.do("GET", "/Users?startIndex=1&count=5", "")
