@@ -20,7 +20,7 @@ type BackupAccount struct {
 // A POST /Users body as Entra's default job sends it with Druva's mapping:
 // the custom extension nested under its URN, which is missing from
 // "schemas" (IDP.md §3).
-const entraCreate = `{
+const entraDruvaCreate = `{
   "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
   "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
   "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1@contoso.com",
@@ -43,7 +43,7 @@ func ExampleEntraPreset() {
 	if err != nil {
 		panic(err)
 	}
-	u, err := scimkit.UserFromJSON([]byte(entraCreate))
+	u, err := scimkit.UserFromJSON([]byte(entraDruvaCreate))
 	if err != nil {
 		panic(err)
 	}
@@ -87,7 +87,7 @@ type SeatUser struct {
 
 // A POST /Users body as Okta sends it (Okta's SCIM 2.0 protocol
 // reference, "Create the user").
-const oktaCreate = `{
+const oktaSpecCreate = `{
   "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
   "userName": "test.user@okta.local",
   "name": {"givenName": "Test", "familyName": "User"},
@@ -110,7 +110,7 @@ func ExampleOktaPreset() {
 	if err != nil {
 		panic(err)
 	}
-	u, err := scimkit.UserFromJSON([]byte(oktaCreate))
+	u, err := scimkit.UserFromJSON([]byte(oktaSpecCreate))
 	if err != nil {
 		panic(err)
 	}
