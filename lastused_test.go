@@ -145,7 +145,10 @@ func TestRequestsNeverWaitForTheLastUseWrite(t *testing.T) {
 	require.ErrorIs(t, s.srv.Flush(ctx), context.DeadlineExceeded, "Flush waits for the hanging write")
 	close(counter.gate)
 	require.NoError(t, s.srv.Flush(t.Context()))
-	assert.Equal(t, 2, counter.count(), "the uses queued behind the hanging write were coalesced into one")
+	// The first use's write may start before or after the later uses
+	// arrive; either way the three uses cost at most two writes.
+	assert.GreaterOrEqual(t, counter.count(), 1)
+	assert.LessOrEqual(t, counter.count(), 2, "the uses queued behind the hanging write were coalesced into one")
 	assert.Equal(t, s.clock.now().Add(-2*scimkit.LastUsedResolution), lastUsed(t, counter.Store, "acme", c.ID))
 }
 

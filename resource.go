@@ -178,6 +178,12 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, q *request, rt 
 			return notFound(err, rt, res.ID)
 		}
 	}
+	if rt.Kind == storage.KindUser && status != http.StatusCreated {
+		var err error
+		if ms, err = s.userGroups(r.Context(), q.tenant, res.ID); err != nil {
+			return storeError(err)
+		}
+	}
 	var b buf
 	if err := s.renderResource(&b, q, rt, res, proj, ms); err != nil {
 		return err
@@ -202,7 +208,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) error {
 // (for groups, when wanted) members spliced in, without decoding it unless
 // a projection needs to.
 func (s *Server) renderResource(b *buf, q *request, rt *schema.ResourceType, res *storage.Resource, proj *schema.Projection, ms []storage.Member) error {
-	withMembers := rt.Kind == storage.KindGroup && proj.Members
+	withMembers := rt.Kind == storage.KindGroup && proj.Members || rt.Kind == storage.KindUser && len(ms) > 0
 	if proj.Trivial() {
 		s.writeResource(b, q, rt, res, ms, withMembers)
 		return nil
@@ -246,7 +252,11 @@ func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res 
 	b.str(etag(res.Version))
 	b.WriteByte('}')
 	if withMembers {
-		b.WriteString(`,"members":[`)
+		if rt.Kind == storage.KindUser {
+			b.WriteString(`,"groups":[`) // RFC 7643 §4.1.2, from userGroups
+		} else {
+			b.WriteString(`,"members":[`)
+		}
 		for i, m := range ms {
 			if i > 0 {
 				b.WriteByte(',')
@@ -260,7 +270,11 @@ func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res 
 			b.WriteString(`,"$ref":`)
 			b.str(q.base + ep + m.Value)
 			b.WriteString(`,"type":"`)
-			b.WriteString(string(m.Type))
+			if rt.Kind == storage.KindUser {
+				b.WriteString("direct")
+			} else {
+				b.WriteString(string(m.Type))
+			}
 			b.WriteByte('"')
 			if m.Display != "" {
 				b.WriteString(`,"display":`)
@@ -305,6 +319,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	var rep schema.Report
 	doc, ms, _, err := s.readResource(r, rt, &rep)
 	if err != nil {
+		return err
+	}
+	if err := s.applyUserNamePolicy(rt, doc, ""); err != nil {
 		return err
 	}
 	now := s.cfg.now()
@@ -375,6 +392,9 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			return nil, nil, err
 		}
 		doc, members, err := change(old)
+		if err == nil {
+			err = s.applyUserNamePolicy(rt, doc, old.Name)
+		}
 		if err != nil {
 			return nil, nil, err
 		}

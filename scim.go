@@ -61,6 +61,7 @@ type config struct {
 	norm         schema.Options
 	hook         provisioning.Hook
 	password     PasswordHandler
+	userNames    []UserNamePolicy
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -177,8 +178,11 @@ func WithPageSize(def, max int) Option {
 const MaxPageSize = 10000
 
 // WithStrictBooleans rejects the strings "True" and "False" for boolean
-// attributes. By default they are accepted, because Entra's default
+// attributes, and numeric strings such as "3" for integer and decimal
+// ones. By default they are accepted, because Entra's default
 // provisioning job (without aadOptscim062020) sends them.
+//
+// Deprecated: use [WithStrictTypes], which does the same and says so.
 func WithStrictBooleans() Option {
 	return optionFunc(func(c *config) error { c.norm.StrictBooleans = true; return nil })
 }

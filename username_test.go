@@ -3,8 +3,8 @@ package scimkit_test
 import (
 	"testing"
 
-	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 	"github.com/scimkit/scimkit/storage/memory"
+	"github.com/scimkit/scimkit/storage/sqlstore/sqlstoretest"
 )
 
 // TestUserNameEquality runs the userName equality checks (trim, NFC, case

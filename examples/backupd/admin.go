@@ -528,8 +528,8 @@ func (a *app) newToken(w http.ResponseWriter, r *http.Request, tenant string) er
 }
 
 type accountsResponse struct {
-	Tenant   string    `json:"tenant"`
-	Accounts []account `json:"accounts"`
+	Tenant   string        `json:"tenant"`
+	Accounts []accountView `json:"accounts"`
 }
 
 func (a *app) listAccounts(w http.ResponseWriter, r *http.Request, tenant string) error {
@@ -537,7 +537,11 @@ func (a *app) listAccounts(w http.ResponseWriter, r *http.Request, tenant string
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, accountsResponse{Tenant: tenant, Accounts: accs})
+	views, err := a.profiles(r.Context(), tenant, accs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, accountsResponse{Tenant: tenant, Accounts: views})
 	return nil
 }
 

@@ -153,13 +153,15 @@ func openPostgres(ctx context.Context, dsn string) (*stores, error) {
 // product's own routes. It is an http.Handler, so tests drive it through
 // httptest without a real port.
 type app struct {
-	cfg     config
-	log     *slog.Logger
-	scim    *scimkit.Server
-	tokens  scimkit.TokenStore
-	product *product
-	handler http.Handler
-	close   func() error
+	cfg  config
+	log  *slog.Logger
+	scim *scimkit.Server
+	// profileMap maps a provisioned user into its account's profile.
+	profileMap *scimkit.Mapping[accountProfile]
+	tokens     scimkit.TokenStore
+	product    *product
+	handler    http.Handler
+	close      func() error
 
 	// adminToken guards /admin/; adminTokenGenerated says it was made at
 	// start (and must be printed) rather than given with -admin-token.
@@ -203,6 +205,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	for _, e := range cfg.userExtensions {
 		opts = append(opts, scimkit.WithUserExtension(e))
+	}
+	opts = append(opts, presetOptions(cfg.userExtensions)...)
+	if a.profileMap, err = scimkit.NewMapping[accountProfile](); err != nil {
+		_ = closeStore()
+		return nil, err
 	}
 	if a.scim, err = scimkit.New(store, store, opts...); err != nil {
 		_ = closeStore()

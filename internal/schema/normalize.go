@@ -34,7 +34,8 @@ func errorf(scimType, format string, args ...any) *Error {
 // Options tune how tolerant normalisation is.
 type Options struct {
 	// StrictBooleans rejects "True"/"False" strings for boolean attributes
-	// (Entra's default job sends them).
+	// (Entra's default job sends them) and numeric strings ("3") for
+	// integer and decimal ones.
 	StrictBooleans bool
 	// StrictAttributes rejects attributes and sub-attributes no schema
 	// defines (400 invalidSyntax in a body, invalidPath in a PATCH path)
@@ -500,6 +501,9 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 					ok = true
 				}
 			}
+		}
+		if !ok && !opt.StrictBooleans {
+			f, ok = numericString(v) // "3", as Entra sends numbers; same switch as "True"
 		}
 		if !ok || a.Type == storage.TypeInteger && f != math.Trunc(f) {
 			return nil, errorf("invalidValue", "%q must be a%s", key, map[bool]string{true: "n integer", false: " number"}[a.Type == storage.TypeInteger])
