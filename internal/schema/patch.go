@@ -163,7 +163,7 @@ type target struct {
 	key    string
 }
 
-func (rt *ResourceType) parsePath(path string) (target, error) {
+func (rt *ResourceType) parsePath(path string, opt Options) (target, error) {
 	t := target{key: path}
 	ext, rest, ok := rt.SplitURN(path)
 	if !ok || rest == "" {
@@ -205,7 +205,7 @@ func (rt *ResourceType) parsePath(path string) (target, error) {
 		if !attr.MultiValued || !attr.IsComplex() {
 			return t, errorf("invalidPath", "%q is not a multi-valued complex attribute", name)
 		}
-		f, err := rt.ParseValueFilter(filterText, ext, attr)
+		f, err := rt.ParseValueFilter(filterText, ext, attr, opt)
 		if err != nil {
 			return t, err
 		}
@@ -215,7 +215,7 @@ func (rt *ResourceType) parsePath(path string) (target, error) {
 }
 
 func (rt *ResourceType) apply(doc map[string]any, mo *MemberOps, op, path string, v any, opt Options, pathless bool) error {
-	t, err := rt.parsePath(path)
+	t, err := rt.parsePath(path, opt)
 	if err != nil {
 		if pathless && opt.IgnoreUnknown {
 			return nil

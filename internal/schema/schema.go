@@ -6,6 +6,7 @@ package schema
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	escim "github.com/elimity-com/scim/schema"
 
@@ -38,7 +39,28 @@ type Attr struct {
 func (a *Attr) IsComplex() bool { return a.Type == storage.TypeComplex }
 
 // SubAttr returns the sub-attribute named (case-insensitively) name.
-func (a *Attr) SubAttr(name string) *Attr { return a.Sub[strings.ToLower(name)] }
+func (a *Attr) SubAttr(name string) *Attr { return lookupFold(a.Sub, name) }
+
+// lookupFold returns m[strings.ToLower(name)] without allocating for the
+// short ASCII names attributes have (every filter resolves a few).
+func lookupFold(m map[string]*Attr, name string) *Attr {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return m[strings.ToLower(name)]
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return m[strings.ToLower(name)]
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return m[string(b)]
+}
 
 // Schema is one compiled schema.
 type Schema struct {
@@ -48,7 +70,7 @@ type Schema struct {
 }
 
 // Attr returns the attribute named (case-insensitively) name, or nil.
-func (s *Schema) Attr(name string) *Attr { return s.Attrs[strings.ToLower(name)] }
+func (s *Schema) Attr(name string) *Attr { return lookupFold(s.Attrs, name) }
 
 // Compile compiles an elimity schema definition.
 func Compile(s escim.Schema) *Schema {
@@ -174,14 +196,14 @@ func (rt *ResourceType) Resolve(key string) (ext *Schema, attr, sub *Attr, ok bo
 	if ext != nil {
 		attr = ext.Attr(name)
 	} else {
-		switch strings.ToLower(name) {
-		case "id":
+		switch {
+		case strings.EqualFold(name, "id"):
 			attr = idAttr
-		case "externalid":
+		case strings.EqualFold(name, "externalId"):
 			attr = externalIDAttr
-		case "meta":
+		case strings.EqualFold(name, "meta"):
 			attr = metaAttr
-		case "schemas":
+		case strings.EqualFold(name, "schemas"):
 			attr = schemasAttr
 		default:
 			attr = rt.Core.Attr(name)
