@@ -600,7 +600,7 @@ func (s *Server) allSchemas() []*schema.Schema {
 // as Entra requires, or one schema.
 func (s *Server) schemas(w http.ResponseWriter, r *http.Request, q *request) error {
 	render := func(sc *schema.Schema) map[string]any {
-		m := sc.Source.ToMap()
+		m := sc.Document()
 		m["meta"] = map[string]any{"resourceType": "Schema", "location": q.base + "/Schemas/" + sc.URN}
 		return m
 	}

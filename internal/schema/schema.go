@@ -72,6 +72,34 @@ type Schema struct {
 // Attr returns the attribute named (case-insensitively) name, or nil.
 func (s *Schema) Attr(name string) *Attr { return lookupFold(s.Attrs, name) }
 
+// Document is the schema's representation for /Schemas (RFC 7643 §7):
+// the source definition with every caseExact taken from the compiled
+// attributes, so that what /Schemas publishes is the rule every filter
+// comparison applies.
+func (s *Schema) Document() map[string]any {
+	m := s.Source.ToMap()
+	if attrs, ok := m["attributes"].([]map[string]any); ok {
+		publishCaseExact(attrs, s.Attrs)
+	}
+	return m
+}
+
+func publishCaseExact(raw []map[string]any, compiled map[string]*Attr) {
+	for _, r := range raw {
+		name, _ := r["name"].(string)
+		a := lookupFold(compiled, name)
+		if a == nil {
+			continue
+		}
+		if _, ok := r["caseExact"]; ok {
+			r["caseExact"] = a.CaseExact
+		}
+		if subs, ok := r["subAttributes"].([]map[string]any); ok {
+			publishCaseExact(subs, a.Sub)
+		}
+	}
+}
+
 // Compile compiles an elimity schema definition.
 func Compile(s escim.Schema) *Schema {
 	c := &Schema{URN: s.ID, Source: s, Attrs: make(map[string]*Attr, len(s.Attributes))}
@@ -128,8 +156,10 @@ func NewResourceType(kind storage.Kind, endpoint string, core escim.Schema, exts
 	if kind == storage.KindGroup {
 		rt.NameAttr = "displayName"
 	}
-	// members.value holds ids, which are case-exact (RFC 7643 §3.1), so
-	// `members[value eq "id"]` is an exact index lookup.
+	// members.value holds ids, which are case-exact (RFC 7643 §3.1), and
+	// a member is resolved by its exact id, so `members[value eq "id"]`
+	// is an exact index lookup. RFC 7643 §8.7.1 prints caseExact false
+	// here; /Schemas publishes true (see Document), the rule filters use.
 	if m := rt.Core.Attr("members"); m != nil {
 		if v := m.SubAttr("value"); v != nil {
 			v.CaseExact = true

@@ -341,11 +341,32 @@ func (b *builder) meta(f storage.Compare) cond {
 		if err != nil || substringOp(f.Op) {
 			return b.superset()
 		}
-		// Stored microseconds against the instant in nanoseconds.
-		return cond{"(" + col + " * 1000 " + sqlOp(f.Op) + " " + b.arg(t.UnixNano()) + ")", true}
+		return b.micros(col, f.Op, t)
 	default:
 		return b.lit(f.Op == storage.OpNe)
 	}
+}
+
+// micros compares col, microseconds since the Unix epoch, with the
+// instant t, exactly for every year from 0001 to 9999 (an int64 of
+// nanoseconds would overflow beyond 1678-2262): t is split into whole
+// microseconds m (rounded down) and a remainder, so that col < t is
+// col <= m when t has a remainder, col < m when it has none, and so on.
+func (b *builder) micros(col string, op storage.Operator, t time.Time) cond {
+	m, frac := t.UnixMicro(), t.Nanosecond()%1000 != 0
+	if frac {
+		switch op {
+		case storage.OpEq:
+			return b.lit(false)
+		case storage.OpNe:
+			return b.lit(true)
+		case storage.OpLt:
+			op = storage.OpLe
+		case storage.OpGe:
+			op = storage.OpGt
+		}
+	}
+	return cond{"(" + col + " " + sqlOp(op) + " " + b.arg(m) + ")", true}
 }
 
 // memberFrom is the FROM item over the current group's member rows: m is
