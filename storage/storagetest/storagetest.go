@@ -17,9 +17,9 @@ import (
 // call must return an independent, empty store, and should close it with
 // t.Cleanup. Tests are grouped by guarantee ("Resources", "List",
 // "Filter", "Members", "Tenants", "Aliasing", "Tokens", "Concurrency",
-// "ServerFilters"), so a backend can run a subset with -run.
-// ServerFilters puts the store behind a real scimkit server and sends it
-// filters over HTTP, as an IdP would.
+// "ServerFilters", "ServerCaseExact"), so a backend can run a subset with
+// -run. The Server groups put the store behind a real scimkit server and
+// send it filters over HTTP, as an IdP would.
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
 	t.Run("List", func(t *testing.T) { testList(t, newStore) })
@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("ServerFilters", func(t *testing.T) { testServerFilters(t, newStore) })
+	t.Run("ServerCaseExact", func(t *testing.T) { testServerCaseExact(t, newStore) })
 }
 
 // newStoreFunc is the argument of [Run].
