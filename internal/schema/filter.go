@@ -185,7 +185,8 @@ func indexFolds(f storage.LookupField) bool {
 // answer a case-insensitive one.
 func (rt *ResourceType) indexed(c storage.Compare) (*storage.Lookup, bool) {
 	s, ok := c.Value.(string)
-	if !ok || c.Op != storage.OpEq || c.Path.Schema != "" || c.Path.Type != storage.TypeString && c.Path.Type != storage.TypeReference {
+	if !ok || c.Op != storage.OpEq || c.Path.Schema != "" || c.Path.Type != storage.TypeString && c.Path.Type != storage.TypeReference ||
+		strings.IndexByte(s, 0) >= 0 { // PostgreSQL text cannot hold NUL: no index probe with it
 		return nil, false
 	}
 	var field storage.LookupField

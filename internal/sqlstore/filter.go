@@ -218,6 +218,10 @@ func (b *builder) leaf(l Loc, f storage.Compare) cond {
 			// Instants, not text, are compared; the text forms vary.
 			return b.superset()
 		}
+		if strings.IndexByte(want, 0) >= 0 {
+			// PostgreSQL cannot bind text holding NUL; Match decides.
+			return b.superset()
+		}
 		test = "(" + d.IsString(l) + " AND COALESCE(" + b.stringTest(d.Text(l, !f.Path.CaseExact), f, want) + ", " + d.False() + "))"
 	default:
 		return b.lit(ne)
@@ -302,6 +306,9 @@ func (b *builder) column(f storage.Compare, col, fold string, emptyIsAbsent bool
 	want, ok := f.Value.(string)
 	if !ok {
 		return b.lit(f.Op == storage.OpNe)
+	}
+	if strings.IndexByte(want, 0) >= 0 {
+		return b.superset() // as in leaf
 	}
 	s := col
 	if !f.Path.CaseExact {

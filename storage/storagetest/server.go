@@ -216,6 +216,12 @@ func testServerFilters(t *testing.T, newStore newStoreFunc) {
 		{"escape under not", "/Users", `not (userName eq "\u00c9MILE")`, except("émile")},
 		{"escape with sw", "/Users", `userName sw "corp\\"`, []string{`CORP\tom`, `CORP\zoe`}},
 		{"escaped newline matches nothing", "/Users", `title eq "tab\nhere"`, nil},
+		{"NUL matches no userName", "/Users", `userName eq "\u0000"`, nil},
+		{"NUL matches no id", "/Users", `id eq "\u0000"`, nil},
+		{"NUL is in no title", "/Users", `title co "\u0000"`, nil},
+		{"every userName differs from NUL", "/Users", `userName ne "bravo-x\u0000"`, allUsers},
+		{"NUL orders before every title", "/Users", `title gt "\u0000"`, []string{`CORP\tom`, `CORP\zoe`, "émile", "worker"}},
+		{"NUL is no member", "/Groups", `members[value eq "\u0000"]`, nil},
 
 		// Grammar the general parser used to reject.
 		{"value filter with three comparisons", "/Users", `emails[type eq "work" and value co "@x" and primary eq true]`, []string{"bravo-x"}},
