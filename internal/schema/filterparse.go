@@ -32,7 +32,7 @@ const MaxFilterDepth = 64
 // value path is Entra's non-RFC form `emails[type eq "work"].value eq "x"`
 // (IDP.md §1), read as `emails[type eq "work" and value eq "x"]`.
 // Keywords and operators are case-insensitive; spaces between tokens are
-// optional where the tokens cannot run together.
+// optional where the tokens cannot run together, and may be repeated.
 type filterParser struct {
 	rt    *ResourceType
 	s     string
@@ -75,10 +75,14 @@ func (p *filterParser) rest() string {
 }
 
 func (p *filterParser) space() {
-	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t') {
+	for p.i < len(p.s) && isSpace(p.s[p.i]) {
 		p.i++
 	}
 }
+
+// isSpace reports whether c separates tokens: SP, and leniently the
+// other JSON whitespace (tab, CR, LF).
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // isNameChar reports whether c may appear in an attribute path (RFC 7644
 // §3.10 ATTRNAME and URN characters, plus "$" of "$ref").
@@ -91,7 +95,7 @@ func isNameChar(c byte) bool {
 // spaces) as a whole word.
 func (p *filterParser) word(w string) bool {
 	j := p.i
-	for j < len(p.s) && (p.s[j] == ' ' || p.s[j] == '\t') {
+	for j < len(p.s) && isSpace(p.s[j]) {
 		j++
 	}
 	if len(p.s)-j < len(w) || !strings.EqualFold(p.s[j:j+len(w)], w) ||
@@ -240,7 +244,7 @@ func (p *filterParser) attrExp() (storage.Filter, error) {
 
 // comparison reads SP compareOp [SP compValue].
 func (p *filterParser) comparison() (storage.Operator, any, error) {
-	if p.i >= len(p.s) || p.s[p.i] != ' ' && p.s[p.i] != '\t' {
+	if p.i >= len(p.s) || !isSpace(p.s[p.i]) {
 		return "", nil, p.fail("want a space and an operator after the attribute path")
 	}
 	p.space()
@@ -277,7 +281,7 @@ func (p *filterParser) comparison() (storage.Operator, any, error) {
 	if p.space(); p.i >= len(p.s) {
 		return "", nil, p.fail("missing value after %q", string(op))
 	}
-	if p.s[p.i-1] != ' ' && p.s[p.i-1] != '\t' {
+	if !isSpace(p.s[p.i-1]) {
 		return "", nil, p.fail("want a space and a value after %q", string(op))
 	}
 	p.space()
