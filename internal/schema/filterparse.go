@@ -1,9 +1,9 @@
 package schema
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/scimkit/scimkit/storage"
@@ -337,12 +337,108 @@ func (p *filterParser) str() (string, error) {
 		p.i = j + 1
 		return raw[1 : len(raw)-1], nil
 	}
-	var v string
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	v, ok := unquote(raw[1 : len(raw)-1])
+	if !ok {
 		return "", p.fail("invalid JSON string %s", raw)
 	}
 	p.i = j + 1
 	return v, nil
+}
+
+// unquote decodes the inside of a JSON string exactly as encoding/json
+// does: the escapes of RFC 8259 §7 (a \u surrogate pair is one rune, a
+// lone surrogate U+FFFD), each byte of invalid UTF-8 as U+FFFD, and a raw
+// control character is an error.
+func unquote(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if i+1 >= len(s) {
+				return "", false
+			}
+			switch e := s[i+1]; e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r := hex4(s[i+2:])
+				if r < 0 {
+					return "", false
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if r2 := uEscape(s[i:]); r2 >= 0 {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							b = utf8.AppendRune(b, d)
+							i += 6
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, r)
+				continue
+			default:
+				return "", false
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = utf8.AppendRune(b, utf8.RuneError)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+		}
+	}
+	return string(b), true
+}
+
+// uEscape is the rune of a \uXXXX escape at the start of s, or -1.
+func uEscape(s string) rune {
+	if len(s) < 2 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	return hex4(s[2:])
+}
+
+// hex4 is the value of four hex digits at the start of s, or -1.
+func hex4(s string) rune {
+	if len(s) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range []byte(s[:4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // number reads a JSON number (RFC 8259 §6).
