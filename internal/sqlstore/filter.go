@@ -74,10 +74,14 @@ func (b *builder) logic(f storage.Filter, term func(storage.Filter) cond) cond {
 		l, r := b.logic(f.Left, term), b.logic(f.Right, term)
 		return cond{"(" + l.sql + " OR " + r.sql + ")", l.exact && r.exact}
 	case storage.Not:
+		n := len(b.args)
 		x := b.logic(f.X, term)
 		if !x.exact {
 			// The complement of a superset is a subset: give up on
-			// narrowing rather than lose matches.
+			// narrowing rather than lose matches, and drop the
+			// arguments of the condition given up, which would shift
+			// every later placeholder.
+			b.args = b.args[:n]
 			return b.superset()
 		}
 		return cond{"NOT " + x.sql, true}

@@ -232,6 +232,8 @@ func testServerFilters(t *testing.T, newStore newStoreFunc) {
 		{"Entra value path form in a compound filter", "/Users", `title pr and emails[type eq "work"].value eq "x@work.example"`, []string{"worker"}},
 		{"Entra value path form under or", "/Users", `userName eq "minimal" or emails[type eq "home"].value co "home"`, []string{"alpha", "minimal", "worker"}},
 		{"and binds tighter than or", "/Users", `userName eq "minimal" or userName eq "alpha" and active eq true`, []string{"minimal"}},
+		{"a condition SQL cannot decide, under not, before a lookup", "/Users", `not (not (meta.created co "2024" and id ne "x")) and userName eq "alpha"`, []string{"alpha"}},
+		{"a condition SQL cannot decide, under not, before a value filter", "/Users", `not (meta.created co "1999" and title ne "x") and emails[value eq "a@other.example" and type ge "other"]`, []string{"alpha"}},
 		{"mixed-case attribute names and operators", "/Users", `USERNAME Eq "alpha" AND Name.GivenName PR or EMAILS.TYPE EQ "other"`, []string{"alpha"}},
 		{"URN-qualified core attribute", "/Users", `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "alpha"`, []string{"alpha"}},
 
