@@ -186,6 +186,7 @@ func indexFolds(f storage.LookupField) bool {
 func (rt *ResourceType) indexed(c storage.Compare) (*storage.Lookup, bool) {
 	s, ok := c.Value.(string)
 	if !ok || c.Op != storage.OpEq || c.Path.Schema != "" || c.Path.Type != storage.TypeString && c.Path.Type != storage.TypeReference ||
+		s == "" || // absent values are indexed as "": "eq" never matches them
 		strings.IndexByte(s, 0) >= 0 { // PostgreSQL text cannot hold NUL: no index probe with it
 		return nil, false
 	}
