@@ -149,8 +149,10 @@ func WithPageSize(def, max int) Option {
 }
 
 // WithStrictBooleans rejects the strings "True" and "False" for boolean
-// attributes. By default they are accepted, because Entra's default
-// provisioning job (without aadOptscim062020) sends them.
+// attributes, as values and as comparison values in filters and PATCH
+// path value filters (`roles[primary eq "True"].value`). By default they
+// are accepted, in any case, because Entra's default provisioning job
+// (without aadOptscim062020) sends them.
 func WithStrictBooleans() Option {
 	return optionFunc(func(c *config) error { c.norm.StrictBooleans = true; return nil })
 }
