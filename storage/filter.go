@@ -86,7 +86,8 @@ type Or struct{ Left, Right Filter }
 type Not struct{ X Filter }
 
 // ValuePath is "Path[Filter]": it matches when one element of the
-// multi-valued complex attribute Path satisfies Filter, whose paths name
+// multi-valued complex attribute Path (or the value of a single-valued
+// one, Path.MultiValued false) satisfies Filter, whose paths name
 // sub-attributes of Path (RFC 7644 §3.4.2.2 "valuePath").
 type ValuePath struct {
 	Path   AttrPath

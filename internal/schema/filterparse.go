@@ -28,7 +28,7 @@ const MaxFilterDepth = 64
 //	compValue = false / null / true / number / string  ; JSON (RFC 8259)
 //
 // valFilter is FILTER over the sub-attributes of the value path's
-// attribute (no nested value path). The optional ".sub op value" after a
+// complex attribute, multi-valued or not (no nested value path). The optional ".sub op value" after a
 // value path is Entra's non-RFC form `emails[type eq "work"].value eq "x"`
 // (IDP.md §1), read as `emails[type eq "work" and value eq "x"]`.
 // Keywords and operators are case-insensitive; spaces between tokens are
@@ -487,9 +487,12 @@ func (p *filterParser) valuePath(key string) (storage.Filter, error) {
 	if p.sc != nil {
 		return nil, p.fail("a value filter cannot hold another value filter")
 	}
+	// RFC 7644 §3.4.2.2 applies "[...]" to a complex attribute's value,
+	// single-valued ones too (name[givenName eq "x"]). meta is derived
+	// at render time and filtered only through its sub-attributes.
 	ext, attr, sub, ok := p.rt.Resolve(key)
-	if !ok || sub != nil || !attr.IsComplex() || !attr.MultiValued {
-		return nil, p.fail("%q is not a multi-valued complex attribute", key)
+	if !ok || sub != nil || !attr.IsComplex() || attr == metaAttr {
+		return nil, p.fail("%q is not a complex attribute", key)
 	}
 	if err := p.enter(); err != nil {
 		return nil, err
