@@ -180,9 +180,11 @@ func attrValue(schema, name string, r *Resource, doc map[string]any) any {
 			}
 			return r.ExternalID
 		case "meta":
+			// Timestamps stay time.Time: compareLeaf compares them as
+			// instants, or as their rendered text for co, sw and ew.
 			return map[string]any{
-				"created":      r.Created.UTC().Format(time.RFC3339Nano),
-				"lastModified": r.Modified.UTC().Format(time.RFC3339Nano),
+				"created":      r.Created,
+				"lastModified": r.Modified,
 				"resourceType": string(r.Kind),
 			}
 		}
@@ -293,8 +295,18 @@ func compareLeaf(f Compare, x any) bool {
 		}
 		return orderOp(f.Op, cmpFloat(got, want))
 	case string:
-		got, ok := x.(string)
-		if !ok {
+		var got string
+		switch x := x.(type) {
+		case string:
+			got = x
+		case time.Time:
+			if f.Op != OpCo && f.Op != OpSw && f.Op != OpEw {
+				if tw, err := time.Parse(time.RFC3339Nano, want); err == nil {
+					return orderOp(f.Op, x.Compare(tw))
+				}
+			}
+			got = x.UTC().Format(time.RFC3339Nano)
+		default:
 			return f.Op == OpNe
 		}
 		// Order and equality of dateTimes compare instants; co, sw and
