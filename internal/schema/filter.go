@@ -69,7 +69,7 @@ func (rt *ResourceType) compareAt(key string, op storage.Operator, v any, sc *sc
 		if !ok {
 			return nil, errorf("invalidFilter", "unknown attribute %q", key)
 		}
-		if attr.Returned == "never" || attr == schemasAttr || attr == metaAttr && (sub == nil || sub.Name == "location" || sub.Name == "version") {
+		if attr.Returned == "never" || attr == schemasAttr || attr == metaAttr && (sub == nil && op != storage.OpPresent || sub != nil && (sub.Name == "location" || sub.Name == "version")) {
 			// Secrets, and what is derived at render time rather than
 			// stored, cannot be filtered.
 			return nil, errorf("invalidFilter", "attribute %q cannot be filtered", key)

@@ -66,6 +66,7 @@ func TestFilterGrammar(t *testing.T) {
 		{"Entra's value path inside not", `not (emails[type eq "work"].value eq "x")`,
 			storage.Not{X: storage.ValuePath{Path: tEmails, Filter: storage.And{Left: cmp(tEmailsType, storage.OpEq, "work"), Right: cmp(tEmailsValue, storage.OpEq, "x")}}}},
 		{"complex attribute present", `name pr`, cmp(tName, storage.OpPresent, nil)},
+		{"meta present", `meta pr`, cmp(storage.AttrPath{Name: "meta", Type: storage.TypeComplex}, storage.OpPresent, nil)},
 		{"value path on a single-valued complex attribute", `name[givenName sw "J" and not (familyName pr)]`,
 			storage.ValuePath{Path: tName, Filter: storage.And{
 				Left:  cmp(storage.AttrPath{Name: "name", Sub: "givenName", Type: storage.TypeString}, storage.OpSw, "J"),
@@ -127,7 +128,7 @@ func TestFilterGrammarErrors(t *testing.T) {
 		`title eq "unterminated`, `title eq "bad \x escape"`, `title eq "bad \u12 escape"`, "title eq \"raw\ttab\"",
 		`title eq 01`, `title eq 1.`, `title eq -`, `title eq 1e999`, `titleeq "a"`, `title eq"a"`, `title xx "a"`,
 		`emails[type eq "work"`, `emails[type eq "work"]]`, `emails[emails[type eq "a"]]`, `emails[type eq "a"].`,
-		`emails[bogus eq "a"]`, `emails[type.x eq "a"]`, `title[value eq "a"]`, `name.givenName[value eq "a"]`, `meta[created pr]`,
+		`emails[bogus eq "a"]`, `emails[type.x eq "a"]`, `title[value eq "a"]`, `name.givenName[value eq "a"]`, `meta[created pr]`, `meta eq "x"`, `meta.location pr`,
 		`name eq "a"`, `active eq "yes"`, `meta.created gt "2024-13-01T00:00:00Z"`, `meta.created gt "yesterday"`,
 		`meta.created gt "2024-01-01T00:00:00"`, `meta.created gt "2024-01-01T00:00:00+24:00"`, `meta.created gt "2024-01-01 00:00:00Z"`,
 		`title pr or`, `title pr andtitle pr`, `title pr or or title pr`,

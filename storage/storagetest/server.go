@@ -252,6 +252,7 @@ func testServerFilters(t *testing.T, newStore newStoreFunc) {
 		{"emails pr", "/Users", `emails pr`, []string{"bravo-x", "alpha", "émile", "worker"}},
 		{"roles pr", "/Users", `roles pr`, []string{"bravo-x", "alpha"}},
 		{"extension complex pr", "/Users", enterprise + `:manager pr`, nil},
+		{"meta pr: every resource has meta", "/Users", `META pr`, allUsers},
 		{"members pr", "/Groups", `members pr`, []string{"group Engineering", "group bravo-x"}},
 		{"not (members pr)", "/Groups", `not (members pr)`, []string{"group Empty"}},
 
