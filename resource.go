@@ -110,14 +110,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		}
 	}
 	if f := params.Get("filter"); strings.TrimSpace(f) != "" {
-		flt, lookup, err := rt.ParseFilter(f)
+		// Filter is nil when Lookup answers the whole filter.
+		flt, lookup, err := rt.ParseFilter(f, s.cfg.norm)
 		if err != nil {
 			return err
 		}
 		query.Filter, query.Lookup = flt, lookup
-		if _, bare := flt.(storage.Compare); bare && lookup != nil && lookup.Field != storage.LookupEmail {
-			query.Filter = nil // the index answers the whole filter
-		}
 	}
 	proj := rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes"))
 	query.WithMembers = rt.Kind == storage.KindGroup && proj.Members

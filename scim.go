@@ -178,9 +178,11 @@ func WithPageSize(def, max int) Option {
 const MaxPageSize = 10000
 
 // WithStrictBooleans rejects the strings "True" and "False" for boolean
-// attributes, and numeric strings such as "3" for integer and decimal
-// ones. By default they are accepted, because Entra's default
-// provisioning job (without aadOptscim062020) sends them.
+// attributes, as values and as comparison values in filters and PATCH
+// path value filters (`roles[primary eq "True"].value`), and numeric
+// strings such as "3" for integer and decimal ones. By default they are
+// accepted, in any case, because Entra's default provisioning job
+// (without aadOptscim062020) sends them.
 //
 // Deprecated: use [WithStrictTypes], which does the same and says so.
 func WithStrictBooleans() Option {
@@ -708,7 +710,7 @@ func (s *Server) allSchemas() []*schema.Schema {
 // as Entra requires, or one schema.
 func (s *Server) schemas(w http.ResponseWriter, r *http.Request, q *request) error {
 	render := func(sc *schema.Schema) map[string]any {
-		m := sc.Source.ToMap()
+		m := sc.Document()
 		m["meta"] = map[string]any{"resourceType": "Schema", "location": q.base + "/Schemas/" + sc.URN}
 		return m
 	}

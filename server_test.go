@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -248,6 +249,32 @@ func TestEscapedPathsOnBothMounts(t *testing.T) {
 			w := serve(t, mux, http.MethodGet, tc.path, "")
 			assert.Equal(t, tc.status, w.Code)
 			assert.Contains(t, w.Body.String(), tc.want)
+		})
+	}
+}
+
+func TestStringBooleansInFilters(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []scimkit.Option
+		want int
+	}{
+		{"accepted by default", nil, http.StatusOK},
+		{"rejected with WithStrictBooleans", []scimkit.Option{scimkit.WithStrictBooleans()}, http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := newTestServer(t, tc.opts...)
+			w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob","roles":[{"value":"Admin","primary":true}]}`)
+			require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+			id := idOf(t, w.Body.String())
+			w = serve(t, srv, http.MethodGet, "/Users?filter="+url.QueryEscape(`roles[primary eq "True"]`), "")
+			assert.Equal(t, tc.want, w.Code, w.Body.String())
+			w = serve(t, srv, http.MethodPatch, "/Users/"+id, `{"Operations":[{"op":"replace","path":"roles[primary eq \"True\"].value","value":"Owner"}]}`)
+			assert.Equal(t, tc.want, w.Code, w.Body.String())
+			if tc.want == http.StatusBadRequest {
+				assert.Contains(t, w.Body.String(), `"invalidPath"`)
+			}
 		})
 	}
 }

@@ -86,7 +86,8 @@ type Or struct{ Left, Right Filter }
 type Not struct{ X Filter }
 
 // ValuePath is "Path[Filter]": it matches when one element of the
-// multi-valued complex attribute Path satisfies Filter, whose paths name
+// multi-valued complex attribute Path (or the value of a single-valued
+// one, Path.MultiValued false) satisfies Filter, whose paths name
 // sub-attributes of Path (RFC 7644 §3.4.2.2 "valuePath").
 type ValuePath struct {
 	Path   AttrPath
@@ -179,9 +180,11 @@ func attrValue(schema, name string, r *Resource, doc map[string]any) any {
 			}
 			return r.ExternalID
 		case "meta":
+			// Timestamps stay time.Time: compareLeaf compares them as
+			// instants, or as their rendered text for co, sw and ew.
 			return map[string]any{
-				"created":      r.Created.UTC().Format(time.RFC3339Nano),
-				"lastModified": r.Modified.UTC().Format(time.RFC3339Nano),
+				"created":      r.Created,
+				"lastModified": r.Modified,
 				"resourceType": string(r.Kind),
 			}
 		}
@@ -292,8 +295,18 @@ func compareLeaf(f Compare, x any) bool {
 		}
 		return orderOp(f.Op, cmpFloat(got, want))
 	case string:
-		got, ok := x.(string)
-		if !ok {
+		var got string
+		switch x := x.(type) {
+		case string:
+			got = x
+		case time.Time:
+			if f.Op != OpCo && f.Op != OpSw && f.Op != OpEw {
+				if tw, err := time.Parse(time.RFC3339Nano, want); err == nil {
+					return orderOp(f.Op, x.Compare(tw))
+				}
+			}
+			got = x.UTC().Format(time.RFC3339Nano)
+		default:
 			return f.Op == OpNe
 		}
 		// Order and equality of dateTimes compare instants; co, sw and

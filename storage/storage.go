@@ -102,9 +102,13 @@ type Query struct {
 	// Lookup, when non-nil, is an equality that an index can answer and
 	// that every match must satisfy (the filter implies it). A backend
 	// uses it to pick candidates and still checks Filter on them. When the
-	// client's filter was exactly this equality, the server sends it as
-	// Lookup alone with a nil Filter, so the common IdP lookup costs one
-	// index probe and no document decoding.
+	// client's filter was exactly this equality, with the comparison the
+	// index makes (LookupID, LookupExternalID and LookupMember exact,
+	// LookupName and LookupEmail case-insensitive), the server sends it
+	// as Lookup alone with a nil Filter, so the common IdP lookup costs
+	// one index probe and no document decoding. LookupName is sent only
+	// for the kind's own name attribute: userName for Users, displayName
+	// for Groups.
 	Lookup *Lookup
 	// StartIndex is 1-based (values below 1 mean 1).
 	StartIndex int

@@ -1,61 +1,46 @@
 package schema
 
 import (
-	"encoding/json"
-	"regexp"
 	"strings"
-
-	"github.com/scim2/filter-parser/v2"
+	"time"
 
 	"github.com/scimkit/scimkit/storage"
 )
 
-// entraValuePathCompare matches Entra's non-RFC filter form
-// `emails[type eq "work"].value eq "x"`, rewritten to the RFC form
-// `emails[type eq "work" and value eq "x"]` (IDP.md §1).
-var entraValuePathCompare = regexp.MustCompile(`(?is)^\s*([a-z0-9:._$-]+)\[([^\]]*)\]\.([a-z0-9_$-]+)\s+(eq|ne|co|sw|ew|gt|ge|lt|le)\s+(.+?)\s*$`)
-
 // MaxFilterLength bounds a filter's size (a parse is O(length)).
 const MaxFilterLength = 4096
 
-// ParseFilter parses and resolves a list filter (RFC 7644 §3.4.2.2). It
-// returns the filter and, when the filter is a conjunction containing an
-// equality on an indexed attribute, the lookup a backend can answer from
-// its index.
-func (rt *ResourceType) ParseFilter(raw string) (storage.Filter, *storage.Lookup, error) {
-	if len(raw) > MaxFilterLength {
-		return nil, nil, errorf("invalidFilter", "filter longer than %d bytes", MaxFilterLength)
-	}
-	if m := entraValuePathCompare.FindStringSubmatch(raw); m != nil {
-		raw = m[1] + "[" + m[2] + " and " + m[3] + " " + m[4] + " " + m[5] + "]"
-	}
-	exp, ok := parseSimple(raw)
-	if !ok {
-		var err error
-		if exp, err = filter.ParseFilter([]byte(raw)); err != nil {
-			return nil, nil, errorf("invalidFilter", "cannot parse filter %q", raw)
-		}
-	}
-	f, err := rt.convert(exp, nil)
+// ParseFilter parses and resolves a list filter (RFC 7644 §3.4.2.2; see
+// filterParser for the grammar). It returns the filter and, when the
+// filter is a conjunction containing an equality that one of the
+// backend's indexes can answer, that lookup. When the lookup alone
+// answers the whole filter (the filter is exactly that equality and the
+// index compares as the attribute's schema says), the filter returned is
+// nil, so the backend answers from the index without decoding documents
+// (PERF.md trap 1). opt.StrictBooleans off lets "True"/"False" compare
+// with boolean attributes, as Entra sends them. Errors are *Error with
+// scimType invalidFilter.
+func (rt *ResourceType) ParseFilter(raw string, opt Options) (storage.Filter, *storage.Lookup, error) {
+	f, err := rt.parseFilter(raw, nil, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, lookupOf(f), nil
+	l, whole := rt.lookupOf(f)
+	if whole {
+		return nil, l, nil
+	}
+	return f, l, nil
 }
 
 // ParseValueFilter parses the filter inside a PATCH path's brackets; its
-// attribute paths name sub-attributes of parent.
-func (rt *ResourceType) ParseValueFilter(raw string, ext *Schema, parent *Attr) (storage.Filter, error) {
-	exp, ok := parseSimple(raw)
-	if !ok {
-		var err error
-		if exp, err = filter.ParseFilter([]byte(raw)); err != nil {
-			return nil, errorf("invalidPath", "cannot parse value filter %q", raw)
-		}
-	}
-	f, err := rt.convert(exp, &scope{ext: ext, attr: parent})
+// attribute paths name sub-attributes of parent. Errors are *Error with
+// scimType invalidPath (RFC 7644 §3.5.2).
+func (rt *ResourceType) ParseValueFilter(raw string, ext *Schema, parent *Attr, opt Options) (storage.Filter, error) {
+	f, err := rt.parseFilter(raw, &scope{ext: ext, attr: parent}, opt)
 	if err != nil {
-		return nil, &Error{ScimType: "invalidPath", Detail: err.(*Error).Detail}
+		e := *err.(*Error)
+		e.ScimType = "invalidPath"
+		return nil, &e
 	}
 	return f, nil
 }
@@ -66,52 +51,16 @@ type scope struct {
 	attr *Attr
 }
 
-func (rt *ResourceType) convert(exp filter.Expression, sc *scope) (storage.Filter, error) {
-	switch e := exp.(type) {
-	case *filter.LogicalExpression:
-		l, err := rt.convert(e.Left, sc)
-		if err != nil {
-			return nil, err
-		}
-		r, err := rt.convert(e.Right, sc)
-		if err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(string(e.Operator), "or") {
-			return storage.Or{Left: l, Right: r}, nil
-		}
-		return storage.And{Left: l, Right: r}, nil
-	case *filter.NotExpression:
-		x, err := rt.convert(e.Expression, sc)
-		if err != nil {
-			return nil, err
-		}
-		return storage.Not{X: x}, nil
-	case *filter.ValuePath:
-		if sc != nil {
-			return nil, errorf("invalidFilter", "nested value filter")
-		}
-		ext, attr, sub, ok := rt.Resolve(e.AttributePath.String())
-		if !ok || sub != nil || !attr.IsComplex() || !attr.MultiValued {
-			return nil, errorf("invalidFilter", "%q is not a multi-valued complex attribute", e.AttributePath.String())
-		}
-		inner, err := rt.convert(e.ValueFilter, &scope{ext: ext, attr: attr})
-		if err != nil {
-			return nil, err
-		}
-		return storage.ValuePath{Path: Path(ext, attr, nil), Filter: inner}, nil
-	case *filter.AttributeExpression:
-		return rt.compare(*e, sc)
-	}
-	return nil, errorf("invalidFilter", "unsupported filter expression")
-}
-
-func (rt *ResourceType) compare(e filter.AttributeExpression, sc *scope) (storage.Filter, error) {
-	key := e.AttributePath.String()
+// compareAt resolves the comparison "key op v"; inside a value filter
+// (sc non-nil) key names a sub-attribute of sc's attribute.
+func (rt *ResourceType) compareAt(key string, op storage.Operator, v any, sc *scope, opt Options) (storage.Filter, *Error) {
 	var p storage.AttrPath
 	if sc != nil {
-		sub := sc.attr.SubAttr(key)
-		if sub == nil || e.AttributePath.SubAttribute != nil || e.AttributePath.URIPrefix != nil {
+		var sub *Attr
+		if !strings.ContainsAny(key, ".:") {
+			sub = sc.attr.SubAttr(key)
+		}
+		if sub == nil {
 			return nil, errorf("invalidFilter", "unknown attribute %q in %s[...]", key, sc.attr.Name)
 		}
 		p = Path(sc.ext, sc.attr, sub)
@@ -120,30 +69,34 @@ func (rt *ResourceType) compare(e filter.AttributeExpression, sc *scope) (storag
 		if !ok {
 			return nil, errorf("invalidFilter", "unknown attribute %q", key)
 		}
-		if attr.Returned == "never" || attr == schemasAttr || attr == metaAttr && (sub == nil || sub.Name == "location" || sub.Name == "version") {
+		if attr.Returned == "never" || attr == schemasAttr || attr == metaAttr && (sub == nil && op != storage.OpPresent || sub != nil && (sub.Name == "location" || sub.Name == "version")) {
 			// Secrets, and what is derived at render time rather than
 			// stored, cannot be filtered.
 			return nil, errorf("invalidFilter", "attribute %q cannot be filtered", key)
 		}
-		if attr.IsComplex() && sub == nil && attr.SubAttr("value") == nil {
+		if attr.IsComplex() && sub == nil && attr.SubAttr("value") == nil && op != storage.OpPresent {
+			// "name pr" is fine: a complex attribute is present when
+			// one of its sub-attributes is.
 			return nil, errorf("invalidFilter", "complex attribute %q needs a sub-attribute", key)
 		}
 		p = Path(ext, attr, sub)
 	}
-	op := storage.Operator(strings.ToLower(string(e.Operator)))
-	var v any
-	switch x := e.CompareValue.(type) {
-	case nil:
-	case string:
-		v = unescape(x)
-	case bool:
-		v = x
-	case int:
-		v = float64(x)
-	case float64:
-		v = x
-	default:
-		return nil, errorf("invalidFilter", "unsupported value in filter on %q", key)
+	if s, ok := v.(string); ok {
+		switch {
+		case p.Type == storage.TypeBoolean && !opt.StrictBooleans:
+			// Entra's "True"/"False", accepted wherever values are.
+			if strings.EqualFold(s, "true") {
+				v = true
+			} else if strings.EqualFold(s, "false") {
+				v = false
+			}
+		case p.Type == storage.TypeDateTime && op != storage.OpCo && op != storage.OpSw && op != storage.OpEw && op != storage.OpPresent:
+			t, ok := parseDateTime(s)
+			if !ok {
+				return nil, errorf("invalidFilter", "%q is a dateTime: %q is not an RFC 3339 date-time", key, s)
+			}
+			v = t.Format(time.RFC3339Nano)
+		}
 	}
 	if err := checkOperand(p, op, v, key); err != nil {
 		return nil, err
@@ -154,7 +107,7 @@ func (rt *ResourceType) compare(e filter.AttributeExpression, sc *scope) (storag
 	return storage.Compare{Path: p, Op: op, Value: v}, nil
 }
 
-func checkOperand(p storage.AttrPath, op storage.Operator, v any, key string) error {
+func checkOperand(p storage.AttrPath, op storage.Operator, v any, key string) *Error {
 	switch op {
 	case storage.OpPresent:
 		return nil
@@ -193,10 +146,15 @@ func checkOperand(p storage.AttrPath, op storage.Operator, v any, key string) er
 	return nil
 }
 
-// lookupOf finds an indexed equality in the top-level conjunction of f.
-func lookupOf(f storage.Filter) *storage.Lookup {
-	var best *storage.Lookup
-	rank := func(l *storage.Lookup) int { return int(l.Field) }
+// lookupOf finds an indexed equality in the top-level conjunction of f;
+// whole tells that the index answers f exactly.
+func (rt *ResourceType) lookupOf(f storage.Filter) (best *storage.Lookup, whole bool) {
+	switch f := f.(type) {
+	case storage.Compare:
+		return rt.indexed(f)
+	case storage.ValuePath:
+		return rt.indexedValuePath(f)
+	}
 	var walk func(storage.Filter)
 	walk = func(f storage.Filter) {
 		var l *storage.Lookup
@@ -206,42 +164,69 @@ func lookupOf(f storage.Filter) *storage.Lookup {
 			walk(f.Right)
 			return
 		case storage.Compare:
-			l = indexed(f)
+			l, _ = rt.indexed(f)
 		case storage.ValuePath:
-			l = indexedValuePath(f)
+			l, _ = rt.indexedValuePath(f)
 		}
-		if l != nil && (best == nil || rank(l) < rank(best)) {
+		if l != nil && (best == nil || l.Field < best.Field) {
 			best = l
 		}
 	}
 	walk(f)
-	return best
+	return best, false
 }
 
-func indexed(c storage.Compare) *storage.Lookup {
+// indexFolds tells how each index compares: true for the case-folded
+// (name, email), false for the exact ones (id, externalId, member).
+func indexFolds(f storage.LookupField) bool {
+	return f == storage.LookupName || f == storage.LookupEmail
+}
+
+// indexed returns the lookup that gives candidates for c, if any, and
+// whether it answers c exactly. A folded index can narrow a case-exact
+// comparison (the filter is still checked); an exact index can never
+// answer a case-insensitive one.
+func (rt *ResourceType) indexed(c storage.Compare) (*storage.Lookup, bool) {
 	s, ok := c.Value.(string)
-	if !ok || c.Op != storage.OpEq || c.Path.Schema != "" {
-		return nil
+	if !ok || c.Op != storage.OpEq || c.Path.Schema != "" || c.Path.Type != storage.TypeString && c.Path.Type != storage.TypeReference ||
+		s == "" || // absent values are indexed as "": "eq" never matches them
+		strings.IndexByte(s, 0) >= 0 { // PostgreSQL text cannot hold NUL: no index probe with it
+		return nil, false
 	}
-	switch {
-	case c.Path.Name == "id":
-		return &storage.Lookup{Field: storage.LookupID, Value: s}
-	case c.Path.Name == "userName", c.Path.Name == "displayName" && !c.Path.MultiValued && c.Path.Sub == "":
-		return &storage.Lookup{Field: storage.LookupName, Value: s}
-	case c.Path.Name == "externalId":
-		return &storage.Lookup{Field: storage.LookupExternalID, Value: s}
-	case c.Path.Name == "emails" && (c.Path.Sub == "value" || c.Path.Sub == ""):
-		return &storage.Lookup{Field: storage.LookupEmail, Value: s}
-	case c.Path.Name == "members" && (c.Path.Sub == "value" || c.Path.Sub == ""):
-		return &storage.Lookup{Field: storage.LookupMember, Value: s}
+	var field storage.LookupField
+	switch p := c.Path; {
+	case p.Name == "id" && p.Sub == "":
+		field = storage.LookupID
+	case p.Name == "externalId" && p.Sub == "":
+		field = storage.LookupExternalID
+	case p.Name == rt.NameAttr && p.Sub == "" && !p.MultiValued:
+		// userName for Users, displayName for Groups.
+		field = storage.LookupName
+	case rt.Kind == storage.KindUser && p.Name == "emails" && (p.Sub == "value" || p.Sub == ""):
+		field = storage.LookupEmail
+	case rt.Kind == storage.KindGroup && p.Name == "members" && (p.Sub == "value" || p.Sub == ""):
+		field = storage.LookupMember
+	default:
+		return nil, false
 	}
-	return nil
+	folds := indexFolds(field)
+	if !folds && !c.Path.CaseExact {
+		return nil, false
+	}
+	return &storage.Lookup{Field: field, Value: s}, folds == !c.Path.CaseExact
 }
 
-func indexedValuePath(v storage.ValuePath) *storage.Lookup {
-	field := map[string]storage.LookupField{"emails": storage.LookupEmail, "members": storage.LookupMember}[v.Path.Name]
-	if v.Path.Schema != "" || field == 0 {
-		return nil
+// indexedValuePath is indexed for emails[...] and members[...]: an
+// equality on "value" in the value filter's top-level conjunction.
+func (rt *ResourceType) indexedValuePath(v storage.ValuePath) (*storage.Lookup, bool) {
+	if v.Path.Schema != "" || !(rt.Kind == storage.KindUser && v.Path.Name == "emails" || rt.Kind == storage.KindGroup && v.Path.Name == "members") {
+		return nil, false
+	}
+	if c, ok := v.Filter.(storage.Compare); ok {
+		if c.Path.Sub != "value" {
+			return nil, false
+		}
+		return rt.indexed(c)
 	}
 	var found *storage.Lookup
 	var walk func(storage.Filter)
@@ -251,25 +236,13 @@ func indexedValuePath(v storage.ValuePath) *storage.Lookup {
 			walk(f.Left)
 			walk(f.Right)
 		case storage.Compare:
-			if s, ok := f.Value.(string); ok && f.Op == storage.OpEq && f.Path.Sub == "value" {
-				found = &storage.Lookup{Field: field, Value: s}
+			if f.Path.Sub == "value" {
+				if l, _ := rt.indexed(f); l != nil {
+					found = l
+				}
 			}
 		}
 	}
 	walk(v.Filter)
-	return found
-}
-
-// unescape decodes the JSON escapes that filter-parser leaves in string
-// values (`"a\"b"` is the three characters a"b, RFC 7644 §3.4.2.2 uses
-// JSON strings).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var out string
-	if json.Unmarshal([]byte(`"`+s+`"`), &out) != nil {
-		return s
-	}
-	return out
+	return found, false
 }

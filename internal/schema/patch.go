@@ -178,7 +178,7 @@ type target struct {
 	key    string
 }
 
-func (rt *ResourceType) parsePath(path string) (target, error) {
+func (rt *ResourceType) parsePath(path string, opt Options) (target, error) {
 	t := target{key: path}
 	ext, rest, ok := rt.SplitURN(path)
 	if !ok {
@@ -223,7 +223,7 @@ func (rt *ResourceType) parsePath(path string) (target, error) {
 		if !attr.MultiValued || !attr.IsComplex() {
 			return t, errorf("invalidPath", "%q is not a multi-valued complex attribute", name)
 		}
-		f, err := rt.ParseValueFilter(filterText, ext, attr)
+		f, err := rt.ParseValueFilter(filterText, ext, attr, opt)
 		if err != nil {
 			return t, err
 		}
@@ -255,7 +255,7 @@ func withoutFilter(path string) string {
 }
 
 func (rt *ResourceType) apply(doc map[string]any, mo *MemberOps, op, path string, v any, opt Options, pathless bool) error {
-	t, err := rt.parsePath(path)
+	t, err := rt.parsePath(path, opt)
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.unknown {
 			if pathless {

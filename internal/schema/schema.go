@@ -6,6 +6,7 @@ package schema
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	escim "github.com/elimity-com/scim/schema"
 
@@ -38,7 +39,28 @@ type Attr struct {
 func (a *Attr) IsComplex() bool { return a.Type == storage.TypeComplex }
 
 // SubAttr returns the sub-attribute named (case-insensitively) name.
-func (a *Attr) SubAttr(name string) *Attr { return a.Sub[strings.ToLower(name)] }
+func (a *Attr) SubAttr(name string) *Attr { return lookupFold(a.Sub, name) }
+
+// lookupFold returns m[strings.ToLower(name)] without allocating for the
+// short ASCII names attributes have (every filter resolves a few).
+func lookupFold(m map[string]*Attr, name string) *Attr {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return m[strings.ToLower(name)]
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return m[strings.ToLower(name)]
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return m[string(b)]
+}
 
 // Schema is one compiled schema.
 type Schema struct {
@@ -49,7 +71,35 @@ type Schema struct {
 }
 
 // Attr returns the attribute named (case-insensitively) name, or nil.
-func (s *Schema) Attr(name string) *Attr { return s.Attrs[strings.ToLower(name)] }
+func (s *Schema) Attr(name string) *Attr { return lookupFold(s.Attrs, name) }
+
+// Document is the schema's representation for /Schemas (RFC 7643 §7):
+// the source definition with every caseExact taken from the compiled
+// attributes, so that what /Schemas publishes is the rule every filter
+// comparison applies.
+func (s *Schema) Document() map[string]any {
+	m := s.Source.ToMap()
+	if attrs, ok := m["attributes"].([]map[string]any); ok {
+		publishCaseExact(attrs, s.Attrs)
+	}
+	return m
+}
+
+func publishCaseExact(raw []map[string]any, compiled map[string]*Attr) {
+	for _, r := range raw {
+		name, _ := r["name"].(string)
+		a := lookupFold(compiled, name)
+		if a == nil {
+			continue
+		}
+		if _, ok := r["caseExact"]; ok {
+			r["caseExact"] = a.CaseExact
+		}
+		if subs, ok := r["subAttributes"].([]map[string]any); ok {
+			publishCaseExact(subs, a.Sub)
+		}
+	}
+}
 
 // Compile compiles an elimity schema definition.
 func Compile(s escim.Schema) *Schema {
@@ -111,8 +161,10 @@ func NewResourceType(kind storage.Kind, endpoint string, core escim.Schema, exts
 	if kind == storage.KindGroup {
 		rt.NameAttr = "displayName"
 	}
-	// members.value holds ids, which are case-exact (RFC 7643 §3.1), so
-	// `members[value eq "id"]` is an exact index lookup.
+	// members.value holds ids, which are case-exact (RFC 7643 §3.1), and
+	// a member is resolved by its exact id, so `members[value eq "id"]`
+	// is an exact index lookup. RFC 7643 §8.7.1 prints caseExact false
+	// here; /Schemas publishes true (see Document), the rule filters use.
 	if m := rt.Core.Attr("members"); m != nil {
 		if v := m.SubAttr("value"); v != nil {
 			v.CaseExact = true
@@ -179,14 +231,14 @@ func (rt *ResourceType) Resolve(key string) (ext *Schema, attr, sub *Attr, ok bo
 	if ext != nil {
 		attr = ext.Attr(name)
 	} else {
-		switch strings.ToLower(name) {
-		case "id":
+		switch {
+		case strings.EqualFold(name, "id"):
 			attr = idAttr
-		case "externalid":
+		case strings.EqualFold(name, "externalId"):
 			attr = externalIDAttr
-		case "meta":
+		case strings.EqualFold(name, "meta"):
 			attr = metaAttr
-		case "schemas":
+		case strings.EqualFold(name, "schemas"):
 			attr = schemasAttr
 		default:
 			attr = rt.Core.Attr(name)

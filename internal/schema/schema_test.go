@@ -35,19 +35,20 @@ func TestParseFilter(t *testing.T) {
 		filter string
 		want   storage.Filter
 		lookup *storage.Lookup
+		whole  bool   // the lookup answers the filter: no filter returned
 		err    string // scimType
 	}{
 		{
 			name:   "userName eq is an index lookup, case-insensitive attribute name",
 			filter: `UserName eq "Alice@X.com"`,
-			want:   storage.Compare{Path: storage.AttrPath{Name: "userName", Type: storage.TypeString}, Op: storage.OpEq, Value: "Alice@X.com"},
 			lookup: &storage.Lookup{Field: storage.LookupName, Value: "Alice@X.com"},
+			whole:  true,
 		},
 		{
 			name:   "externalId eq is case-exact and indexed",
 			filter: `externalId eq "jyoung"`,
-			want:   storage.Compare{Path: storage.AttrPath{Name: "externalId", Type: storage.TypeString, CaseExact: true}, Op: storage.OpEq, Value: "jyoung"},
 			lookup: &storage.Lookup{Field: storage.LookupExternalID, Value: "jyoung"},
+			whole:  true,
 		},
 		{
 			name:   "id wins over other lookups in a conjunction",
@@ -95,13 +96,13 @@ func TestParseFilter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, l, err := rt.ParseFilter(tc.filter)
+			f, l, err := rt.ParseFilter(tc.filter, Options{})
 			if tc.err != "" {
 				requireScimType(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
-			require.NotNil(t, f)
+			assert.Equal(t, tc.whole, f == nil, "filter %v", f)
 			if tc.want != nil {
 				assert.Equal(t, tc.want, f)
 			}
@@ -112,16 +113,20 @@ func TestParseFilter(t *testing.T) {
 
 func TestGroupMemberLookup(t *testing.T) {
 	for _, f := range []string{`members[value eq "u1"]`, `members.value eq "u1"`, `members eq "u1"`, `displayName sw "E" and members[value eq "u1"]`} {
-		_, l, err := groups(t).ParseFilter(f)
+		_, l, err := groups(t).ParseFilter(f, Options{})
 		require.NoError(t, err, f)
 		assert.Equal(t, &storage.Lookup{Field: storage.LookupMember, Value: "u1"}, l, f)
 	}
 }
 
 func TestGroupFilterLookup(t *testing.T) {
-	f, l, err := groups(t).ParseFilter(`displayName eq "Eng"`)
+	rt := groups(t)
+	f, l, err := rt.ParseFilter(`displayName eq "Eng"`, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, &storage.Lookup{Field: storage.LookupName, Value: "Eng"}, l)
+	assert.Nil(t, f, "the displayName index answers the whole filter")
+	f, err = rt.parseFilter(`displayName eq "Eng"`, nil, Options{})
+	require.NoError(t, err)
 	assert.True(t, storage.Match(f, &storage.Resource{}, map[string]any{"displayName": "eng"}), "displayName is case-insensitive")
 }
 
@@ -413,8 +418,8 @@ func FuzzParseFilter(f *testing.F) {
 	}
 	rt := users(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		flt, _, err := rt.ParseFilter(s)
-		if err == nil && flt == nil {
+		flt, l, err := rt.ParseFilter(s, Options{})
+		if err == nil && flt == nil && l == nil {
 			t.Fatalf("nil filter without error for %q", s)
 		}
 		if err == nil {

@@ -35,21 +35,24 @@ func (r *record) Kind() storage.Kind {
 	return storage.KindUser
 }
 
-// zeroTime stands for the zero time.Time, whose UnixNano is undefined.
+// zeroTime stands for the zero time.Time.
 const zeroTime = math.MinInt64
 
+// stamp keeps t as microseconds since the Unix epoch, the precision the
+// server and the SQL backends keep, over every year from 1 to 9999 (and
+// far beyond: nanoseconds would wrap outside 1677-2262).
 func stamp(t time.Time) int64 {
 	if t.IsZero() {
 		return zeroTime
 	}
-	return t.UnixNano()
+	return t.UnixMicro()
 }
 
 func unstamp(n int64) time.Time {
 	if n == zeroTime {
 		return time.Time{}
 	}
-	return time.Unix(0, n).UTC()
+	return time.UnixMicro(n).UTC()
 }
 
 // stored returns the record the store keeps for r. Callers build it before

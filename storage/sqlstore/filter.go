@@ -74,10 +74,14 @@ func (b *builder) logic(f storage.Filter, term func(storage.Filter) cond) cond {
 		l, r := b.logic(f.Left, term), b.logic(f.Right, term)
 		return cond{"(" + l.sql + " OR " + r.sql + ")", l.exact && r.exact}
 	case storage.Not:
+		n := len(b.args)
 		x := b.logic(f.X, term)
 		if !x.exact {
 			// The complement of a superset is a subset: give up on
-			// narrowing rather than lose matches.
+			// narrowing rather than lose matches, and drop the
+			// arguments of the condition given up, which would shift
+			// every later placeholder.
+			b.args = b.args[:n]
 			return b.superset()
 		}
 		return cond{"NOT " + x.sql, true}
@@ -218,6 +222,10 @@ func (b *builder) leaf(l Loc, f storage.Compare) cond {
 			// Instants, not text, are compared; the text forms vary.
 			return b.superset()
 		}
+		if strings.IndexByte(want, 0) >= 0 {
+			// PostgreSQL cannot bind text holding NUL; Match decides.
+			return b.superset()
+		}
 		test = "(" + d.IsString(l) + " AND COALESCE(" + b.stringTest(d.Text(l, !f.Path.CaseExact), f, want) + ", " + d.False() + "))"
 	default:
 		return b.lit(ne)
@@ -303,6 +311,9 @@ func (b *builder) column(f storage.Compare, col, fold string, emptyIsAbsent bool
 	if !ok {
 		return b.lit(f.Op == storage.OpNe)
 	}
+	if strings.IndexByte(want, 0) >= 0 {
+		return b.superset() // as in leaf
+	}
 	s := col
 	if !f.Path.CaseExact {
 		if fold == "" {
@@ -341,11 +352,32 @@ func (b *builder) meta(f storage.Compare) cond {
 		if err != nil || substringOp(f.Op) {
 			return b.superset()
 		}
-		// Stored microseconds against the instant in nanoseconds.
-		return cond{"(" + col + " * 1000 " + sqlOp(f.Op) + " " + b.arg(t.UnixNano()) + ")", true}
+		return b.micros(col, f.Op, t)
 	default:
 		return b.lit(f.Op == storage.OpNe)
 	}
+}
+
+// micros compares col, microseconds since the Unix epoch, with the
+// instant t, exactly for every year from 0001 to 9999 (an int64 of
+// nanoseconds would overflow beyond 1678-2262): t is split into whole
+// microseconds m (rounded down) and a remainder, so that col < t is
+// col <= m when t has a remainder, col < m when it has none, and so on.
+func (b *builder) micros(col string, op storage.Operator, t time.Time) cond {
+	m, frac := t.UnixMicro(), t.Nanosecond()%1000 != 0
+	if frac {
+		switch op {
+		case storage.OpEq:
+			return b.lit(false)
+		case storage.OpNe:
+			return b.lit(true)
+		case storage.OpLt:
+			op = storage.OpLe
+		case storage.OpGe:
+			op = storage.OpGt
+		}
+	}
+	return cond{"(" + col + " " + sqlOp(op) + " " + b.arg(m) + ")", true}
 }
 
 // memberFrom is the FROM item over the current group's member rows: m is

@@ -14,6 +14,10 @@
 // §3.4.2), group membership (RFC 7644 §3.5.2), credentials (token
 // hashes, expiry, last use), tenant isolation, copying values in and
 // out, and safety under concurrent use.
+// Its ServerFilters and ServerCaseExact groups put the store behind a real
+// scimkit server and send filters over HTTP, as an IdP would, each
+// answer checked against ids written by hand from RFC 7644 §3.4.2.2, and
+// the case rule of every attribute against what /Schemas publishes.
 //
 // Timestamps in the fixtures have microsecond precision, so a backend must
 // keep at least that. Documents are compared byte for byte.

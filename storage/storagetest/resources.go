@@ -337,6 +337,21 @@ func testResources(t *testing.T, newStore newStoreFunc) {
 		g := mustGet(t, s, tenantA, storage.KindGroup, "g1")
 		assert.True(t, time.Date(2024, time.March, 1, 7, 0, 0, 0, time.UTC).Equal(g.Modified), "group Modified: got %v", g.Modified)
 	})
+
+	t.Run("timestamps from year 1 to year 9999 survive a round trip", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		r := newUser(t, "u1", "alice@example.com", nil)
+		r.Created = time.Date(1, time.January, 1, 0, 0, 0, 1000, time.UTC)
+		r.Modified = time.Date(9999, time.December, 31, 23, 59, 59, 999999000, time.FixedZone("UTC-14", -14*3600))
+		mustCreate(t, s, tenantA, r)
+		got := mustGet(t, s, tenantA, storage.KindUser, "u1")
+		assert.True(t, r.Created.Equal(got.Created), "Created: want %v, got %v", r.Created, got.Created)
+		assert.True(t, r.Modified.Equal(got.Modified), "Modified: want %v, got %v", r.Modified, got.Modified)
+		p := mustList(t, s, tenantA, storage.Query{Kind: storage.KindUser, Count: -1,
+			Filter: storage.Compare{Path: pLastMod, Op: storage.OpGt, Value: "9999-12-31T23:59:59Z"}})
+		assert.Equal(t, []string{"u1"}, ids(p.Resources), "lastModified in year 10000 UTC is after the end of 9999")
+	})
 }
 
 // mustCreateGroup creates group g1 "Admins" in tenantA and returns its id.

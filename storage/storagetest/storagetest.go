@@ -16,8 +16,10 @@ import (
 // calls newStore once per test, from tests that may run in parallel; each
 // call must return an independent, empty store, and should close it with
 // t.Cleanup. Tests are grouped by guarantee ("Resources", "List",
-// "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency"), so
-// a backend can run a subset with -run.
+// "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency",
+// "ServerFilters", "ServerCaseExact"), so a backend can run a subset with
+// -run. The Server groups put the store behind a real scimkit server and
+// send it filters over HTTP, as an IdP would.
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
 	t.Run("List", func(t *testing.T) { testList(t, newStore) })
@@ -30,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, newStore) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	t.Run("ServerFilters", func(t *testing.T) { testServerFilters(t, newStore) })
+	t.Run("ServerCaseExact", func(t *testing.T) { testServerCaseExact(t, newStore) })
 }
 
 // newStoreFunc is the argument of [Run].
