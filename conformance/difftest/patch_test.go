@@ -12,8 +12,8 @@ import (
 
 // knownPrimaryBug is the KNOWN BUGS SKIP-LIST entry of the PATCH test:
 // a step whose only fault is the primary rule is counted, not failed,
-// while it returns non-empty. Make it return "" when issue 8.7 is fixed.
-func knownPrimaryBug() string { return "issue 8.7: primary not kept exclusive" }
+// while it returns non-empty. Empty: issue 8.7 (primary) is fixed.
+func knownPrimaryBug() string { return "" }
 
 // email is one element of the reference's model of a user's emails.
 type email struct {

@@ -53,6 +53,7 @@ type attrDef struct {
 	Type        string     `json:"type"`
 	MultiValued bool       `json:"multiValued"`
 	CaseExact   bool       `json:"caseExact"`
+	Mutability  string     `json:"mutability"`
 	SubAttrs    []*attrDef `json:"subAttributes"`
 }
 
@@ -188,6 +189,9 @@ func (rt *resType) checkInto(o *outcome, n node, scope *attrDef) {
 			o.invalid("%v", err)
 			return
 		}
+		if scope == nil {
+			mayRejectRendered(o, d)
+		}
 		checkCmp(o, d, n.Op, n.Val)
 	case *logicNode:
 		rt.checkInto(o, n.Left, scope)
@@ -202,6 +206,7 @@ func (rt *resType) checkInto(o *outcome, n node, scope *attrDef) {
 			o.invalid("value path on %s", n.Path)
 			return
 		}
+		mayRejectRendered(o, r)
 		rt.checkInto(o, n.F, r.Attr)
 	case *entraNode:
 		r, err := rt.resolve(n.Path)
@@ -209,6 +214,7 @@ func (rt *resType) checkInto(o *outcome, n node, scope *attrDef) {
 			o.invalid("value path on %s", n.Path)
 			return
 		}
+		mayRejectRendered(o, r)
 		rt.checkInto(o, n.F, r.Attr)
 		sub := r.Attr.sub(n.Sub)
 		if sub == nil {
@@ -216,6 +222,17 @@ func (rt *resType) checkInto(o *outcome, n node, scope *attrDef) {
 			return
 		}
 		checkCmp(o, resolved{Attr: sub}, n.Op, n.Val)
+	}
+}
+
+// mayRejectRendered: a User's groups is readOnly and "managed by the
+// service provider" (RFC 7643 §4.1.2): a server that computes it from
+// group membership when rendering, rather than storing it, may refuse to
+// filter on it (RFC 7644 §3.12 invalidFilter: "the specified attribute
+// and filter comparison combination is not supported").
+func mayRejectRendered(o *outcome, r resolved) {
+	if r.Ext == "" && strings.EqualFold(r.Attr.Name, "groups") && r.Attr.Mutability == "readOnly" {
+		o.mayReject("%s is rendered from group membership", r.Attr.Name)
 	}
 }
 

@@ -45,6 +45,15 @@ func (rt *ResourceType) ParseValueFilter(raw string, ext *Schema, parent *Attr, 
 	return f, nil
 }
 
+// renderedOnly reports whether attr is computed when a resource is
+// rendered rather than stored in its document: a User's groups (RFC 7643
+// §4.1.2, readOnly, answered from the member index). Filters cannot
+// name it; a host lists a group's members with members[value eq "id"]
+// on /Groups instead.
+func renderedOnly(ext *Schema, attr *Attr) bool {
+	return ext == nil && attr.Name == "groups" && attr.Mutability == "readOnly"
+}
+
 // scope is the multi-valued attribute a value filter's paths live in.
 type scope struct {
 	ext  *Schema
@@ -69,7 +78,7 @@ func (rt *ResourceType) compareAt(key string, op storage.Operator, v any, sc *sc
 		if !ok {
 			return nil, errorf("invalidFilter", "unknown attribute %q", key)
 		}
-		if attr.Returned == "never" || attr == schemasAttr || attr == metaAttr && (sub == nil && op != storage.OpPresent || sub != nil && (sub.Name == "location" || sub.Name == "version")) {
+		if attr.Returned == "never" || attr == schemasAttr || renderedOnly(ext, attr) || attr == metaAttr && (sub == nil && op != storage.OpPresent || sub != nil && (sub.Name == "location" || sub.Name == "version")) {
 			// Secrets, and what is derived at render time rather than
 			// stored, cannot be filtered.
 			return nil, errorf("invalidFilter", "attribute %q cannot be filtered", key)

@@ -494,6 +494,9 @@ func (p *filterParser) valuePath(key string) (storage.Filter, error) {
 	if !ok || sub != nil || !attr.IsComplex() || attr == metaAttr {
 		return nil, p.fail("%q is not a complex attribute", key)
 	}
+	if renderedOnly(ext, attr) {
+		return nil, p.fail("attribute %q cannot be filtered", key)
+	}
 	if err := p.enter(); err != nil {
 		return nil, err
 	}

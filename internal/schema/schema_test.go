@@ -91,6 +91,9 @@ func TestParseFilter(t *testing.T) {
 		{name: "password cannot be filtered", filter: `password eq "x"`, err: "invalidFilter"},
 		{name: "schemas cannot be filtered", filter: `schemas eq "urn:ietf:params:scim:schemas:core:2.0:User"`, err: "invalidFilter"},
 		{name: "meta.location cannot be filtered", filter: `meta.location co "x"`, err: "invalidFilter"},
+		{name: "groups is rendered, not stored: cannot be filtered", filter: `groups.value eq "g1"`, err: "invalidFilter"},
+		{name: "groups value path cannot be filtered", filter: `groups[value eq "g1"]`, err: "invalidFilter"},
+		{name: "groups alone cannot be filtered", filter: `GROUPS pr`, err: "invalidFilter"},
 		{name: "meta.resourceType can be filtered", filter: `meta.resourceType eq "User"`},
 		{name: "unknown URN", filter: `urn:x:y:attr eq "x"`, err: "invalidFilter"},
 	}
