@@ -221,7 +221,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	if a.events, err = provisioning.NewDispatcher(store, a.product.handle,
 		provisioning.WithDispatcherLogger(log), provisioning.WithPollInterval(250*time.Millisecond),
-		provisioning.WithLease(30*time.Second), provisioning.WithBackoff(time.Second, time.Minute),
+		provisioning.WithLease(eventLease), provisioning.WithBackoff(time.Second, time.Minute),
 		provisioning.WithDispatcherClock(cfg.now)); err != nil {
 		_ = closeStore()
 		return nil, err
@@ -260,6 +260,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.handler = a.accessLog(mux)
 	return a, nil
 }
+
+// eventLease is how long the dispatcher holds the events it claimed: a
+// process killed mid-delivery delays its events by at most this much (the
+// next process, or another instance, delivers them after it). Account
+// writes take milliseconds, so it is short.
+const eventLease = 5 * time.Second
 
 // deliverEvents runs the outbox dispatcher until ctx ends: every change
 // scimkit stored reaches product.handle at least once, also the changes a
