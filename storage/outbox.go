@@ -11,9 +11,10 @@ import (
 // exists if and only if its change committed. The payload is opaque to
 // backends; package provisioning defines it.
 type Event struct {
-	// Seq orders events: set by the backend on append, strictly
-	// increasing in commit order for the events of one resource, and
-	// across the store. It is the handle of the claim methods.
+	// Seq orders events: set by the backend on append, unique across
+	// the store and increasing in commit order for the events of one
+	// resource (across resources, concurrent transactions may commit
+	// out of Seq order). It is the handle of AckEvent and RetryEvent.
 	Seq int64
 	// ID is the event's stable, unique id, set by the caller (a consumer
 	// deduplicates by it).
@@ -62,6 +63,9 @@ type Claim struct {
 type Outbox interface {
 	// ListEvents returns the tenant's events, delivered or not, with
 	// Seq > after, in Seq order, at most limit (values below 1 mean 100).
+	// It is for inspection (an admin view, tests); consumers use
+	// ClaimEvents, since a Seq cursor may pass an event whose
+	// transaction commits later with a lower Seq.
 	ListEvents(ctx context.Context, tenant string, after int64, limit int) ([]Event, error)
 	// ClaimEvents leases up to c.Limit events to c.Owner until
 	// c.Now+c.Lease and returns them in Seq order: for each resource its

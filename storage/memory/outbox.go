@@ -15,6 +15,9 @@ import (
 type outbox struct {
 	seq    int64
 	events []*outEvent
+	// head is a lower bound of the index of the first undelivered
+	// event, so claims skip the delivered prefix kept for retention.
+	head int
 }
 
 type outEvent struct {
@@ -75,7 +78,10 @@ func (s *Store) ClaimEvents(_ context.Context, c storage.Claim) ([]storage.Event
 	var out []storage.Event
 	err := s.tx(func() error {
 		blocked := make(map[resourceKey]bool)
-		for _, o := range s.out.events {
+		for s.out.head < len(s.out.events) && !s.out.events[s.out.head].delivered.IsZero() {
+			s.out.head++
+		}
+		for _, o := range s.out.events[s.out.head:] {
 			if len(out) == limit {
 				break
 			}
@@ -143,6 +149,7 @@ func (s *Store) PruneEvents(_ context.Context, before time.Time) (int, error) {
 		}
 		clear(s.out.events[len(kept):])
 		s.out.events = kept
+		s.out.head = 0
 		return nil
 	})
 	return n, err
