@@ -70,17 +70,16 @@ type productState interface {
 	applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (acc account, applied bool, err error)
 }
 
-// product is backupd's own logic on top of its state: the provisioning
-// hook that keeps backup accounts in step with the users an identity
-// provider provisions.
+// product is backupd's own logic on top of its state: the outbox handler
+// that keeps backup accounts in step with the users an identity provider
+// provisions.
 type product struct {
 	productState
 	log *slog.Logger
-	now func() time.Time
 }
 
 func newProduct(log *slog.Logger, state productState) *product {
-	return &product{productState: state, log: log, now: time.Now}
+	return &product{productState: state, log: log}
 }
 
 // handle is the provisioning.Handler that keeps the backup accounts in

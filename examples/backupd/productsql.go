@@ -12,16 +12,18 @@ import (
 
 // sqlState is the product state in SQL tables beside scimkit's, in the
 // database the SCIM store uses: backupd_tenants (one row per tenant whose
-// settings were written) and backupd_accounts (one row per backup account).
-// Every write is a single statement (an upsert or a delete), so any number
-// of backupd processes may share the database.
+// settings were written), backupd_accounts (one row per backup account)
+// and backupd_events (the ids of the provisioning events applied, for
+// exactly-once effects from at-least-once delivery). Every write is one
+// statement or, for an event, one transaction (record the id, change the
+// account), so any number of backupd processes may share the database.
 type sqlState struct {
 	db *sql.DB
 	// postgres: $1 placeholders, boolean columns and an advisory lock
 	// around table creation; else SQLite (? placeholders).
 	postgres bool
 	// write runs one write: on SQLite through the scimkit store's one
-	// writer (sqlite.Store.Write), so the hook's writes queue behind the
+	// writer (sqlite.Store.Write), so the dispatcher's writes queue behind the
 	// SCIM writes in-process instead of waiting on SQLite's busy lock.
 	write func(ctx context.Context, f func(ex execer) error) error
 }
