@@ -76,6 +76,9 @@
 //
 // # Lifecycle
 //
-// [WithHook] reports each provisioned, updated, deactivated, reactivated
-// and deleted resource to the host (package provisioning).
+// Each change yields typed events (package provisioning): with
+// [WithOutbox] they are stored in the same transaction as the change and
+// a provisioning.Dispatcher delivers them at least once, in order per
+// resource; [WithHook] passes them to a best-effort callback after the
+// commit.
 package scimkit

@@ -55,7 +55,7 @@ func ExampleServer_User() {
 		if e.Kind != "User" || e.Type == provisioning.Deleted {
 			return
 		}
-		u, err := srv.User(ctx, e.Tenant, e.ID)
+		u, err := srv.User(ctx, e.Tenant, e.ResourceID)
 		if err != nil {
 			log.Print(err)
 			return
@@ -76,8 +76,8 @@ func ExampleServer_User() {
 	send(srv, http.MethodPatch, "/Users/user-1", "acme-example-token",
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`)
 	// Output:
-	// provisioned ada@contoso.com Ada ada@contoso.com R&D true 0
-	// deactivated ada@contoso.com Ada ada@contoso.com R&D false 1
+	// user.provisioned ada@contoso.com Ada ada@contoso.com R&D true 0
+	// user.deactivated ada@contoso.com Ada ada@contoso.com R&D false 1
 }
 
 // Druva's user-name rule with lower-casing, and an e-mail-only host

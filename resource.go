@@ -2,7 +2,6 @@ package scimkit
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,26 +330,22 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err := s.handPassword(ctx, q.tenant, res.ID, rep.HasPassword, rep.Password); err != nil {
 		return err
 	}
-	if err := s.store.Create(ctx, q.tenant, res); err != nil {
+	// One atomic write: the resource, a group's members and the events.
+	res.Members = ms
+	evs := s.createEvents(q.tenant, res, ms)
+	recs, err := s.records(evs)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Create(ctx, q.tenant, res, recs...); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
 		}
 		return storeError(err)
 	}
-	if len(ms) > 0 {
-		if err := s.store.ChangeMembers(ctx, q.tenant, res.ID, storage.MemberChange{Add: ms, Modified: now}); err != nil {
-			// Keep the create atomic for the client: undo it.
-			if derr := s.store.Delete(context.WithoutCancel(ctx), q.tenant, rt.Kind, res.ID); derr != nil {
-				s.cfg.logger.ErrorContext(ctx, "scim: undo group create", "err", derr)
-			}
-			return storeError(err)
-		}
-		if res, err = s.store.Get(ctx, q.tenant, rt.Kind, res.ID); err != nil {
-			return storeError(err)
-		}
-	}
+	res.Members = nil
 	s.noteNormalizations(ctx, r, q.tenant, &rep)
-	s.emit(ctx, provisioning.Provisioned, q.tenant, res, active(doc))
+	s.notify(ctx, res.Version, evs)
 	return s.respond(w, r, q, rt, res, http.StatusCreated, projection(r, rt))
 }
 
@@ -404,9 +399,37 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			return nil, nil, ErrInternal.WithCause(err)
 		}
 		changed := !bytes.Equal(res.Data, old.Data)
+		var evs []provisioning.Event
+		if s.eventsOn() {
+			var added, removed []string
+			if members != nil {
+				var cur []storage.Member
+				if members.ReplaceAll {
+					if cur, err = s.store.ListMembers(ctx, q.tenant, old.ID); err != nil {
+						return nil, nil, notFound(err, rt, id)
+					}
+				}
+				added, removed = memberDelta(cur, members)
+				if len(added) == 0 && len(removed) == 0 && members.ReplaceAll {
+					members = nil // the same member set: no member write
+				} else {
+					// The member delta was computed from this version:
+					// make the write check it.
+					changed = true
+				}
+			}
+			if evs = s.updateEvents(q.tenant, old, res, added, removed); len(evs) == 0 {
+				return old, doc, nil // nothing changed: no write, no version, no event
+			}
+		}
+		recs, err := s.records(evs)
+		if err != nil {
+			return nil, nil, err
+		}
 		switch {
 		case members != nil:
 			members.Modified = now
+			members.Events = recs
 			if changed {
 				members.Group = res
 			}
@@ -414,12 +437,13 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 				res, err = s.store.Get(ctx, q.tenant, rt.Kind, id)
 			}
 		case changed:
-			err = s.store.Replace(ctx, q.tenant, res)
+			err = s.store.Replace(ctx, q.tenant, res, recs...)
 		default:
 			return old, doc, nil
 		}
 		switch {
 		case err == nil:
+			s.notify(ctx, res.Version, evs)
 			return res, doc, nil
 		case errors.Is(err, storage.ErrConflict):
 			return nil, nil, ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
@@ -436,9 +460,8 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 	if err != nil {
 		return err
 	}
-	var wasActive, handed bool
+	var handed bool
 	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
-		wasActive = s.storedActive(old)
 		if !handed {
 			handed = true
 			if err := s.handPassword(r.Context(), q.tenant, old.ID, rep.HasPassword, rep.Password); err != nil {
@@ -454,7 +477,6 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 		return err
 	}
 	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
-	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
 }
 
@@ -470,16 +492,15 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	if err := decodeBody(r, &pr); err != nil {
 		return err
 	}
-	var wasActive, handed bool
+	var handed bool
 	var rep schema.Report
 	opt := s.cfg.norm
 	opt.Report = &rep
-	res, doc, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
 		}
-		wasActive = active(doc)
 		rep.Reset() // a retry applies the operations again
 		mo, err := rt.ApplyPatch(doc, pr.Operations, opt)
 		if err != nil {
@@ -500,7 +521,6 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 		return err
 	}
 	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
-	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
 	if rt.Kind == storage.KindGroup && r.URL.Query().Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".
 		w.WriteHeader(http.StatusNoContent)
@@ -513,7 +533,9 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *
 	id := r.PathValue("id")
 	ctx := r.Context()
 	var old *storage.Resource
-	if s.cfg.hook != nil || r.Header.Get("If-Match") != "" {
+	if s.eventsOn() || r.Header.Get("If-Match") != "" {
+		unlock := s.lockResource(q.tenant, id)
+		defer unlock()
 		var err error
 		if old, err = s.store.Get(ctx, q.tenant, rt.Kind, id); err != nil {
 			return notFound(err, rt, id)
@@ -522,51 +544,18 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *
 			return err
 		}
 	}
-	if err := s.store.Delete(ctx, q.tenant, rt.Kind, id); err != nil {
+	var evs []provisioning.Event
+	if old != nil {
+		evs = s.deleteEvents(q.tenant, old)
+	}
+	recs, err := s.records(evs)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Delete(ctx, q.tenant, rt.Kind, id, recs...); err != nil {
 		return notFound(err, rt, id)
 	}
-	if old != nil {
-		s.emit(ctx, provisioning.Deleted, q.tenant, old, s.storedActive(old))
-	}
+	s.notify(ctx, 0, evs)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// active reads a user's active flag from a document (true when absent,
-// and for groups: RFC 7643 §4.1.1 leaves the default to the provider).
-func active(doc map[string]any) bool {
-	b, ok := doc["active"].(bool)
-	return b || !ok
-}
-
-// storedActive reads the active flag of a stored resource; it decodes only
-// when a hook will be told.
-func (s *Server) storedActive(res *storage.Resource) bool {
-	if s.cfg.hook == nil {
-		return true
-	}
-	var v struct {
-		Active *bool `json:"active"`
-	}
-	if json.Unmarshal(res.Data, &v) != nil || v.Active == nil {
-		return true
-	}
-	return *v.Active
-}
-
-func changeEvent(was, is bool) provisioning.EventType {
-	switch {
-	case was && !is:
-		return provisioning.Deactivated
-	case !was && is:
-		return provisioning.Reactivated
-	}
-	return provisioning.Updated
-}
-
-func (s *Server) emit(ctx context.Context, t provisioning.EventType, tenant string, res *storage.Resource, active bool) {
-	if s.cfg.hook == nil {
-		return
-	}
-	s.cfg.hook(ctx, provisioning.Event{Type: t, Tenant: tenant, Kind: res.Kind, ID: res.ID, Name: res.Name, ExternalID: res.ExternalID, Active: active})
 }

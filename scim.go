@@ -59,7 +59,8 @@ type config struct {
 	defaultCount int
 	maxCount     int
 	norm         schema.Options
-	hook         provisioning.Hook
+	hooks        []provisioning.Hook
+	outbox       bool
 	password     PasswordHandler
 	userNames    []UserNamePolicy
 }
@@ -210,14 +211,19 @@ func WithIgnoreUnknownAttributes() Option {
 	return optionFunc(func(c *config) error { c.norm.StrictAttributes = false; return nil })
 }
 
-// WithHook registers a provisioning lifecycle hook; see package
-// provisioning. A nil hook is an error at [New].
+// WithHook registers a best-effort provisioning hook: h sees the typed
+// events of each change right after it committed, in the request's
+// goroutine, with a context that is not cancelled when the client hangs
+// up. A crash between the commit and the call loses the call: use
+// [WithOutbox] and a provisioning.Dispatcher for what must happen. Each
+// WithHook adds a hook; they run in the order given. A nil hook is an
+// error at [New].
 func WithHook(h provisioning.Hook) Option {
 	return optionFunc(func(c *config) error {
 		if h == nil {
 			return errors.New("scim: nil hook")
 		}
-		c.hook = h
+		c.hooks = append(c.hooks, h)
 		return nil
 	})
 }
@@ -253,6 +259,9 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		if err := o.apply(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if _, ok := store.(storage.Outbox); cfg.outbox && !ok {
+		return nil, errors.New("scim: WithOutbox needs a ResourceHandler that implements storage.Outbox")
 	}
 	clock := cfg.now
 	cfg.now = func() time.Time { return clock().Truncate(time.Microsecond) }

@@ -134,7 +134,7 @@ func TestLifecycleHook(t *testing.T) {
 	for _, e := range events {
 		got = append(got, e.Type)
 		assert.Equal(t, "acme", e.Tenant)
-		assert.Equal(t, id, e.ID)
+		assert.Equal(t, id, e.ResourceID)
 		assert.Equal(t, "bob", e.Name)
 	}
 	assert.Equal(t, []provisioning.EventType{provisioning.Provisioned, provisioning.Updated, provisioning.Deactivated, provisioning.Reactivated, provisioning.Deleted}, got)

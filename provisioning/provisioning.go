@@ -1,53 +1,41 @@
 // Package provisioning describes the provisioning lifecycle a host product
-// hooks into: a SCIM client (Microsoft Entra ID, Okta) provisions a user,
+// acts on: a SCIM client (Microsoft Entra ID, Okta) provisions a user,
 // updates it, deactivates it (active=false: the user stays readable, RFC
-// 7643 §4.1.1), reactivates it, and finally deletes it.
+// 7643 §4.1.1), reactivates it, and finally deletes it; it creates groups,
+// renames them and changes their members.
 //
-// A host registers a [Hook] with scimkit.WithHook; the server calls it after
-// each change is stored, in the request's goroutine, with the request's
-// context. A hook cannot fail the request (the change is already stored):
-// it should be quick and hand long work (creating a backup account, sending
-// mail) to the host's own queue.
+// Each change that changed something yields typed [Event]s. There are two
+// ways to receive them:
+//
+//   - The outbox (scimkit.WithOutbox): each event is stored in the same
+//     transaction as its change, and a [Dispatcher] the host runs delivers
+//     it to a [Handler] at least once, in order per resource, retrying with
+//     exponential back-off until the handler returns nil. Nothing is lost
+//     when a client hangs up or a process crashes. Use it for anything that
+//     must happen (creating or deleting a backup account).
+//   - A [Hook] (scimkit.WithHook): called after the change committed, in the
+//     request's goroutine, best-effort: if the process dies between the
+//     commit and the call, the hook never sees the event. It is not
+//     cancelled when the client hangs up. Use it for quick notifications.
+//
+// A write that changes nothing (a PATCH whose operations leave the resource
+// as it was, a PUT of the stored document) is not stored: no version bump,
+// no event.
 package provisioning
 
 import (
 	"context"
-
-	"github.com/scimkit/scimkit/storage"
 )
 
-// EventType says what happened to a resource.
-type EventType string
-
-// The lifecycle events.
-const (
-	// Provisioned: the resource was created (POST, RFC 7644 §3.3).
-	Provisioned EventType = "provisioned"
-	// Updated: attributes or group members changed (PUT or PATCH) and the
-	// user's active flag did not go from true to false or back.
-	Updated EventType = "updated"
-	// Deactivated: a user's active flag went from true to false; the user
-	// is kept and stays readable.
-	Deactivated EventType = "deactivated"
-	// Reactivated: a user's active flag went from false to true.
-	Reactivated EventType = "reactivated"
-	// Deleted: the resource was deleted (DELETE, RFC 7644 §3.6).
-	Deleted EventType = "deleted"
-)
-
-// Event is one lifecycle change.
-type Event struct {
-	Type   EventType
-	Tenant string
-	Kind   storage.Kind
-	ID     string
-	// Name is the userName of a User or displayName of a Group.
-	Name       string
-	ExternalID string
-	// Active is the user's active flag after the change (true for
-	// groups and for users without the attribute).
-	Active bool
-}
-
-// Hook receives lifecycle events. It must be safe for concurrent use.
+// Hook receives the events of each change right after it committed,
+// best-effort (see the package documentation). ctx carries the request's
+// values but not its cancellation. It must be safe for concurrent use and
+// quick: the response waits for it.
 type Hook func(ctx context.Context, e Event)
+
+// Handler is what a [Dispatcher] delivers events to. It returns nil when
+// the event is handled; any error makes the dispatcher retry the event
+// later (with back-off), holding back the later events of its resource.
+// Delivery is at least once: a handler must be idempotent, keyed by
+// [Event.ID] (or by ResourceID and Version).
+type Handler func(ctx context.Context, e Event) error

@@ -80,6 +80,13 @@ type Resource struct {
 	// Data is the JSON object holding every attribute but id, meta and
 	// (for groups) members. Backends store it verbatim.
 	Data []byte
+	// Members, on Create of a Group, are its initial members, stored in
+	// the same atomic step as the group (as ChangeMembers would add them:
+	// set semantics, ErrInvalidMember for a value naming no User or Group
+	// of the tenant, and then nothing is stored). Create keeps Version 1
+	// whatever the members. Ignored by every other method and never set
+	// on the way out: read members with ListMembers.
+	Members []Member
 }
 
 // Member is one member of a Group (RFC 7643 §4.2 "members").
@@ -180,9 +187,12 @@ type Page struct {
 // Resources persists Users and Groups. Implementations must be safe for
 // concurrent use.
 type Resources interface {
-	// Create stores r. It returns ErrConflict when the tenant already has
-	// a resource of r.Kind with r.Name (case-insensitively) or r.ID.
-	Create(ctx context.Context, tenant string, r *Resource) error
+	// Create stores r, with r.Members for a Group, and appends ev to the
+	// outbox (see [Outbox]), all in one atomic step. It returns
+	// ErrConflict when the tenant already has a resource of r.Kind with
+	// r.Name (case-insensitively) or r.ID, and ErrInvalidMember as
+	// ChangeMembers does; then nothing is stored.
+	Create(ctx context.Context, tenant string, r *Resource, ev ...Event) error
 	// Get returns the resource or ErrNotFound.
 	Get(ctx context.Context, tenant string, kind Kind, id string) (*Resource, error)
 	// Replace stores r over the resource with the same kind and ID, as one
@@ -190,11 +200,13 @@ type Resources interface {
 	// one the caller read), else it returns ErrVersionMismatch. On success
 	// the stored version, and r.Version, become r.Version+1. It returns
 	// ErrNotFound when absent and ErrConflict when r.Name is taken by
-	// another resource. Members are untouched; Created is kept.
-	Replace(ctx context.Context, tenant string, r *Resource) error
+	// another resource. Members are untouched; Created is kept. The
+	// events ev are appended to the outbox in the same atomic step.
+	Replace(ctx context.Context, tenant string, r *Resource, ev ...Event) error
 	// Delete removes the resource, its members (for a Group) and every
-	// membership that names it. It returns ErrNotFound when absent.
-	Delete(ctx context.Context, tenant string, kind Kind, id string) error
+	// membership that names it, and appends ev to the outbox, in one
+	// atomic step. It returns ErrNotFound when absent.
+	Delete(ctx context.Context, tenant string, kind Kind, id string, ev ...Event) error
 	// List returns one page of the resources of q.Kind matching q.
 	List(ctx context.Context, tenant string, q Query) (Page, error)
 }
@@ -229,6 +241,9 @@ type MemberChange struct {
 	// applies both or neither. On success Group.Version is the new
 	// version. Group.Modified is ignored in favour of Modified.
 	Group *Resource
+	// Events are appended to the outbox in the same atomic step as the
+	// change (see [Outbox]).
+	Events []Event
 }
 
 // Credential is one API token of a tenant: what a backend stores beside the
@@ -295,4 +310,5 @@ type Store interface {
 	Resources
 	Members
 	Credentials
+	Outbox
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scimkit/scimkit"
+	"github.com/scimkit/scimkit/provisioning"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/memory"
 	"github.com/scimkit/scimkit/storage/postgres"
@@ -62,6 +63,7 @@ const devTokenLabel = "-dev-token"
 type backend interface {
 	scimkit.ResourceHandler
 	scimkit.TokenStore
+	storage.Outbox
 }
 
 // stores is what openStore opened: the SCIM store, the product's own state
@@ -160,8 +162,10 @@ type app struct {
 	profileMap *scimkit.Mapping[accountProfile]
 	tokens     scimkit.TokenStore
 	product    *product
-	handler    http.Handler
-	close      func() error
+	// events delivers scimkit's outbox to product.handle; run starts it.
+	events  *provisioning.Dispatcher
+	handler http.Handler
+	close   func() error
 
 	// adminToken guards /admin/; adminTokenGenerated says it was made at
 	// start (and must be printed) rather than given with -admin-token.
@@ -197,7 +201,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	opts := []scimkit.Option{
 		scimkit.WithLogger(log),
-		scimkit.WithHook(a.product.hook),
+		scimkit.WithOutbox(),
 		scimkit.WithClock(cfg.now),
 	}
 	if cfg.baseURL != "" {
@@ -212,6 +216,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	if a.scim, err = scimkit.New(store, store, opts...); err != nil {
+		_ = closeStore()
+		return nil, err
+	}
+	if a.events, err = provisioning.NewDispatcher(store, a.product.handle,
+		provisioning.WithDispatcherLogger(log), provisioning.WithPollInterval(250*time.Millisecond),
+		provisioning.WithLease(eventLease), provisioning.WithBackoff(time.Second, time.Minute),
+		provisioning.WithDispatcherClock(cfg.now)); err != nil {
 		_ = closeStore()
 		return nil, err
 	}
@@ -248,6 +259,49 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	})
 	a.handler = a.accessLog(mux)
 	return a, nil
+}
+
+// eventLease is how long the dispatcher holds the events it claimed: a
+// process killed mid-delivery delays its events by at most this much (the
+// next process, or another instance, delivers them after it). Account
+// writes take milliseconds, so it is short.
+const eventLease = 5 * time.Second
+
+// deliverEvents runs the outbox dispatcher until ctx ends: every change
+// scimkit stored reaches product.handle at least once, also the changes a
+// previous process stored and died before delivering. It also forgets,
+// hourly, the ids of events handled over a week ago.
+func (a *app) deliverEvents(ctx context.Context) {
+	if p, ok := a.product.productState.(interface {
+		pruneEvents(context.Context, time.Time) error
+	}); ok {
+		go func() {
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			for {
+				if err := p.pruneEvents(ctx, a.cfg.now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+					a.log.Error("pruning handled event ids", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	_ = a.events.Run(ctx)
+}
+
+// drainEvents delivers every due event now, for tests: it returns when a
+// claim finds none.
+func (a *app) drainEvents(ctx context.Context) error {
+	for {
+		n, err := a.events.Deliver(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }
 
 // syncDevToken makes token the only credential of tenant "default"

@@ -201,7 +201,7 @@ func TestBinary(t *testing.T) {
 // database, as two instances behind a load balancer, and fires 64
 // concurrent PATCHes at one user and 64 at one group, half through each
 // process: every PATCH succeeds and none is lost. Both instances also keep
-// the backup accounts in step through their provisioning hooks.
+// the backup accounts in step through their outbox dispatchers.
 func TestTwoProcessesOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
@@ -297,9 +297,12 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 			assert.True(t, members[id], "member %s", id)
 		}
 
-		// The hooks of both processes kept one account per user.
-		accs := mustCall(t, http.StatusOK, http.MethodGet, procs[i].origin+"/admin/tenants/default/accounts", adminToken, "")
-		assert.Len(t, accs["accounts"], n+1)
+		// The dispatchers of both processes keep one account per user
+		// (asynchronously: wait for them to drain the outbox).
+		assert.Eventually(t, func() bool {
+			accs := mustCall(t, http.StatusOK, http.MethodGet, procs[i].origin+"/admin/tenants/default/accounts", adminToken, "")
+			return len(accs["accounts"].([]any)) == n+1
+		}, 20*time.Second, 50*time.Millisecond, "one account per user")
 		st := mustCall(t, http.StatusOK, http.MethodGet, procs[i].origin+"/admin/tenants/default/scim", adminToken, "")
 		assert.Equal(t, true, st["scimEnabled"])
 		assert.EqualValues(t, n+1, st["accounts"])

@@ -178,6 +178,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	printBanner(stdout, a, ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String())
 
+	dctx, stopEvents := context.WithCancel(context.Background())
+	delivered := make(chan struct{})
+	go func() { a.deliverEvents(dctx); close(delivered) }()
+	defer func() { stopEvents(); <-delivered }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -62,75 +63,68 @@ type productState interface {
 	// deleteAccount removes the account and returns it, or false when
 	// there was none.
 	deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error)
+	// applyEvent applies a provisioning event once per eventID: with put,
+	// it does what putAccount does; without, it deletes userID's account.
+	// The event id is recorded in the same atomic step, so a redelivered
+	// event changes nothing (applied is then false).
+	applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (acc account, applied bool, err error)
 }
 
-// product is backupd's own logic on top of its state: the provisioning
-// hook that keeps backup accounts in step with the users an identity
-// provider provisions.
+// product is backupd's own logic on top of its state: the outbox handler
+// that keeps backup accounts in step with the users an identity provider
+// provisions.
 type product struct {
 	productState
 	log *slog.Logger
-	now func() time.Time
 }
 
 func newProduct(log *slog.Logger, state productState) *product {
-	return &product{productState: state, log: log, now: time.Now}
+	return &product{productState: state, log: log}
 }
 
-// hook is the provisioning.Hook that keeps the backup accounts in step with
-// the users the identity provider provisions. It runs after scimkit stored
-// the change, in the SCIM request's goroutine, and makes one atomic write
-// to the product state (an upsert or a delete), so concurrent requests, in
-// this process or in another one on the same database, cannot lose an
-// account. Group events are ignored: backupd has no use for groups.
+// handle is the provisioning.Handler that keeps the backup accounts in
+// step with the users the identity provider provisions. A
+// provisioning.Dispatcher calls it with each event of scimkit's outbox,
+// which scimkit wrote in the same transaction as the change: a client that
+// hangs up or a crash anywhere loses nothing, and the dispatcher retries a
+// failed event (in order per user) until this returns nil.
 //
-// Events carry no version: when two changes to the same user race, their
-// hooks may run in either order and the later hook wins, as in any
-// last-writer-wins upsert. The next change to the user puts it right.
-func (p *product) hook(ctx context.Context, e provisioning.Event) {
+// Delivery is at least once, so the account change is applied once per
+// event id: applyEvent records the id in the same write as the change.
+// Group events are ignored: backupd has no use for groups.
+func (p *product) handle(ctx context.Context, e provisioning.Event) error {
 	if e.Kind != storage.KindUser {
-		return
+		return nil
 	}
-	if e.Type == provisioning.Deleted {
-		acc, ok, err := p.deleteAccount(ctx, e.Tenant, e.ID)
-		switch {
-		case err != nil:
-			p.log.ErrorContext(ctx, "deleting backup account", "tenant", e.Tenant, "user", e.ID, "err", err)
-		case ok:
-			p.log.InfoContext(ctx, "backup account deleted", "tenant", e.Tenant, "user", e.ID, "userName", acc.UserName)
+	var put *account
+	if e.Type != provisioning.Deleted {
+		// Provisioned and Updated carry the current flag too (a user may
+		// be provisioned inactive); Deactivated and Reactivated are the
+		// flips.
+		status := "active"
+		if !e.Active {
+			status = "suspended" // data kept: an account is only removed on Deleted
 		}
-		return
+		put = &account{UserID: e.ResourceID, UserName: e.Name, Active: e.Active, Status: status, Created: e.Time.UTC()}
 	}
-	// Provisioned and Updated carry the current flag too (a user may be
-	// provisioned inactive); Deactivated and Reactivated are the flips.
-	status := "active"
-	if !e.Active {
-		status = "suspended" // data kept: an account is only removed on Deleted
-	}
-	acc, created, err := p.putAccount(ctx, e.Tenant, account{
-		UserID:   e.ID,
-		UserName: e.Name,
-		Active:   e.Active,
-		Status:   status,
-		Created:  p.now().UTC(),
-	})
+	acc, applied, err := p.applyEvent(ctx, e.Tenant, e.ID, e.ResourceID, put)
 	if err != nil {
-		p.log.ErrorContext(ctx, "updating backup account", "tenant", e.Tenant, "user", e.ID, "event", string(e.Type), "err", err)
-		return
+		return fmt.Errorf("backup account of user %q (%s): %w", e.ResourceID, e.Type, err)
 	}
-	if created && e.Type != provisioning.Provisioned {
-		// An update for a user we had no account for (e.g. the product
-		// state was lost in a restart while the SCIM store kept its
-		// users): it was created now rather than the event dropped.
-		p.log.WarnContext(ctx, "backup account missing; created it", "tenant", e.Tenant, "user", e.ID, "event", string(e.Type))
+	if applied {
+		p.log.InfoContext(ctx, "backup account "+string(e.Type), "tenant", e.Tenant, "user", e.ResourceID,
+			"userName", acc.UserName, "quotaGB", acc.QuotaGB, "status", acc.Status, "event", e.ID)
 	}
-	p.log.InfoContext(ctx, "backup account "+string(e.Type), "tenant", e.Tenant, "user", e.ID, "userName", acc.UserName, "quotaGB", acc.QuotaGB, "status", acc.Status)
+	return nil
 }
 
 // memState is the product state in memory.
 type memState struct {
-	mu      sync.Mutex // guards tenants
+	mu      sync.Mutex // guards tenants and applied
 	tenants map[string]*memTenant
+	// applied holds the ids of the events applied (lost on restart, like
+	// the memory store's outbox).
+	applied map[string]bool
 }
 
 // memTenant is the product's view of one customer tenant.
@@ -142,7 +136,9 @@ type memTenant struct {
 
 var _ productState = (*memState)(nil)
 
-func newMemState() *memState { return &memState{tenants: make(map[string]*memTenant)} }
+func newMemState() *memState {
+	return &memState{tenants: make(map[string]*memTenant), applied: make(map[string]bool)}
+}
 
 // tenant returns the state of id, creating it with default settings.
 // The caller holds m.mu.
@@ -217,4 +213,22 @@ func (m *memState) deleteAccount(_ context.Context, id, userID string) (account,
 	}
 	delete(t.accounts, userID)
 	return *acc, true, nil
+}
+
+func (m *memState) applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (account, bool, error) {
+	m.mu.Lock()
+	if m.applied[eventID] {
+		m.mu.Unlock()
+		return account{}, false, nil
+	}
+	m.applied[eventID] = true
+	m.mu.Unlock()
+	// The event's resource is handled by one dispatcher goroutine at a
+	// time, so nothing else changes this account in between.
+	if put == nil {
+		acc, _, err := m.deleteAccount(ctx, tenant, userID)
+		return acc, true, err
+	}
+	acc, _, err := m.putAccount(ctx, tenant, *put)
+	return acc, true, err
 }

@@ -12,16 +12,18 @@ import (
 
 // sqlState is the product state in SQL tables beside scimkit's, in the
 // database the SCIM store uses: backupd_tenants (one row per tenant whose
-// settings were written) and backupd_accounts (one row per backup account).
-// Every write is a single statement (an upsert or a delete), so any number
-// of backupd processes may share the database.
+// settings were written), backupd_accounts (one row per backup account)
+// and backupd_events (the ids of the provisioning events applied, for
+// exactly-once effects from at-least-once delivery). Every write is one
+// statement or, for an event, one transaction (record the id, change the
+// account), so any number of backupd processes may share the database.
 type sqlState struct {
 	db *sql.DB
 	// postgres: $1 placeholders, boolean columns and an advisory lock
 	// around table creation; else SQLite (? placeholders).
 	postgres bool
 	// write runs one write: on SQLite through the scimkit store's one
-	// writer (sqlite.Store.Write), so the hook's writes queue behind the
+	// writer (sqlite.Store.Write), so the dispatcher's writes queue behind the
 	// SCIM writes in-process instead of waiting on SQLite's busy lock.
 	write func(ctx context.Context, f func(ex execer) error) error
 }
@@ -56,6 +58,10 @@ var (
 			created INTEGER NOT NULL,
 			PRIMARY KEY (tenant, user_id)
 		)`,
+		`CREATE TABLE IF NOT EXISTS backupd_events (
+			event_id TEXT PRIMARY KEY,
+			handled INTEGER NOT NULL
+		)`,
 	}
 	postgresSchema = []string{
 		`CREATE TABLE IF NOT EXISTS backupd_tenants (
@@ -72,6 +78,10 @@ var (
 			status text NOT NULL,
 			created bigint NOT NULL,
 			PRIMARY KEY (tenant, user_id)
+		)`,
+		`CREATE TABLE IF NOT EXISTS backupd_events (
+			event_id text COLLATE "C" PRIMARY KEY,
+			handled bigint NOT NULL
 		)`,
 	}
 )
@@ -208,30 +218,43 @@ func (s *sqlState) accounts(ctx context.Context, tenant string) ([]account, erro
 // its quota and creation time. The account was created by this call when
 // the stored creation time is the one it passed.
 func (s *sqlState) putAccount(ctx context.Context, tenant string, a account) (account, bool, error) {
-	created := a.Created.UnixNano()
 	var got account
 	err := s.write(ctx, func(ex execer) error {
 		var err error
-		got, err = scanAccount(ex.QueryRowContext(ctx, s.q(`INSERT INTO backupd_accounts (tenant, user_id, user_name, quota_gb, active, status, created)
-		VALUES (?, ?, ?, COALESCE((SELECT account_size_gb FROM backupd_tenants WHERE tenant = ?), ?), ?, ?, ?)
-		ON CONFLICT (tenant, user_id) DO UPDATE SET user_name = excluded.user_name, active = excluded.active, status = excluded.status
-		RETURNING `+accountColumns),
-			tenant, a.UserID, a.UserName, tenant, defaultAccountSizeGB, a.Active, a.Status, created))
+		got, err = s.upsert(ctx, ex, tenant, a)
 		return err
 	})
 	if err != nil {
 		return account{}, false, err
 	}
-	return got, got.Created.UnixNano() == created, nil
+	return got, got.Created.Equal(a.Created), nil
+}
+
+// upsert is putAccount's statement.
+func (s *sqlState) upsert(ctx context.Context, ex execer, tenant string, a account) (account, error) {
+	return scanAccount(ex.QueryRowContext(ctx, s.q(`INSERT INTO backupd_accounts (tenant, user_id, user_name, quota_gb, active, status, created)
+		VALUES (?, ?, ?, COALESCE((SELECT account_size_gb FROM backupd_tenants WHERE tenant = ?), ?), ?, ?, ?)
+		ON CONFLICT (tenant, user_id) DO UPDATE SET user_name = excluded.user_name, active = excluded.active, status = excluded.status
+		RETURNING `+accountColumns),
+		tenant, a.UserID, a.UserName, tenant, defaultAccountSizeGB, a.Active, a.Status, a.Created.UnixNano()))
 }
 
 func (s *sqlState) deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error) {
-	var a account
+	var (
+		a  account
+		ok bool
+	)
 	err := s.write(ctx, func(ex execer) error {
 		var err error
-		a, err = scanAccount(ex.QueryRowContext(ctx, s.q(`DELETE FROM backupd_accounts WHERE tenant = ? AND user_id = ? RETURNING `+accountColumns), tenant, userID))
+		a, ok, err = s.remove(ctx, ex, tenant, userID)
 		return err
 	})
+	return a, ok, err
+}
+
+// remove is deleteAccount's statement.
+func (s *sqlState) remove(ctx context.Context, ex execer, tenant, userID string) (account, bool, error) {
+	a, err := scanAccount(ex.QueryRowContext(ctx, s.q(`DELETE FROM backupd_accounts WHERE tenant = ? AND user_id = ? RETURNING `+accountColumns), tenant, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return account{}, false, nil
 	}
@@ -239,4 +262,55 @@ func (s *sqlState) deleteAccount(ctx context.Context, tenant, userID string) (ac
 		return account{}, false, err
 	}
 	return a, true, nil
+}
+
+// applyEvent records the event id and applies the account change in one
+// transaction: a redelivered event finds its id and changes nothing.
+func (s *sqlState) applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (account, bool, error) {
+	var (
+		acc     account
+		applied bool
+	)
+	err := s.tx(ctx, func(ex execer) error {
+		acc, applied = account{}, false
+		res, err := ex.ExecContext(ctx, s.q(`INSERT INTO backupd_events (event_id, handled) VALUES (?, ?)
+			ON CONFLICT (event_id) DO NOTHING`), eventID, time.Now().UnixNano())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // handled before
+		}
+		applied = true
+		if put == nil {
+			acc, _, err = s.remove(ctx, ex, tenant, userID)
+			return err
+		}
+		acc, err = s.upsert(ctx, ex, tenant, *put)
+		return err
+	})
+	return acc, applied, err
+}
+
+// pruneEvents forgets the ids of events handled before before: the
+// outbox redelivers an event only until it is acknowledged.
+func (s *sqlState) pruneEvents(ctx context.Context, before time.Time) error {
+	return s.exec(ctx, `DELETE FROM backupd_events WHERE handled < ?`, before.UnixNano())
+}
+
+// tx runs f in one transaction: on SQLite s.write is one already (the
+// store's writer); on PostgreSQL a transaction of its own.
+func (s *sqlState) tx(ctx context.Context, f func(ex execer) error) error {
+	if !s.postgres {
+		return s.write(ctx, f)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -242,6 +242,7 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 		}
 		g.res.Version++
 		g.res.modified = stamp(ch.Modified)
+		s.appendEvents(tenant, g.res.Version, ch.Events)
 		if ch.Group != nil {
 			ch.Group.Version = g.res.Version
 		}

@@ -11,7 +11,7 @@ import (
 // Store is an in-memory [storage.Store]. It is safe for concurrent use.
 // The zero value is not usable; call [New].
 type Store struct {
-	mu sync.RWMutex // guards tenants, creds and credByHash
+	mu sync.RWMutex // guards tenants, creds, credByHash and out
 	// tenants holds each tenant's resources; a tenant appears on its
 	// first write.
 	tenants map[string]*tenant
@@ -19,6 +19,8 @@ type Store struct {
 	creds map[string]map[string]*credential
 	// credByHash indexes every credential by its token hash.
 	credByHash map[string]*credential
+	// out is the outbox of every tenant.
+	out outbox
 }
 
 var _ storage.Store = (*Store)(nil)

@@ -99,10 +99,13 @@ func notFound(kind storage.Kind, id string) error {
 	return fmt.Errorf("memory: %s %q: %w", kind, id, storage.ErrNotFound)
 }
 
-// Create stores a copy of r with version 1 and sets r.Version to 1. It
-// returns [storage.ErrConflict] when the tenant has a resource of r.Kind
-// with r.ID or, case-insensitively, r.Name (RFC 7643 §2.1).
-func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) error {
+// Create stores a copy of r with version 1 (a Group with r.Members),
+// appends ev to the outbox and sets r.Version to 1. It returns
+// [storage.ErrConflict] when the tenant has a resource of r.Kind with r.ID
+// or, case-insensitively, r.Name (RFC 7643 §2.1), and
+// [storage.ErrInvalidMember] when a member names no User or Group of the
+// tenant; nothing is stored then.
+func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
 	c, err := stored(r)
 	if err != nil {
 		return err
@@ -120,12 +123,24 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) er
 		}
 		e := &entry{res: c}
 		e.res.Version = 1
+		var add []*entry
 		if r.Kind == storage.KindGroup {
 			e.members = new(memberSet)
+			tn := s.tenants[tenant]
+			add = make([]*entry, len(r.Members))
+			for i, m := range r.Members {
+				if add[i] = tn.resolve(m.Value); add[i] == nil {
+					return fmt.Errorf("memory: group %q: member %q: %w", r.ID, m.Value, storage.ErrInvalidMember)
+				}
+			}
 		}
 		tb.byID[r.ID] = e
 		tb.index(e)
 		tb.order.push(e)
+		for i, m := range r.Members[:len(add)] {
+			e.members.add(e, add[i], m.Display)
+		}
+		s.appendEvents(tenant, 1, ev)
 		r.Version = 1
 		return nil
 	})
@@ -157,7 +172,7 @@ func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id stri
 // [storage.ErrNotFound], [storage.ErrVersionMismatch] or
 // [storage.ErrConflict] (r.Name taken by another resource), in that order
 // of precedence, and changes nothing then.
-func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) error {
+func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
 	c, err := stored(r)
 	if err != nil {
 		return err
@@ -180,6 +195,7 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 		e.res = c
 		tb.index(e)
 		r.Version = c.Version
+		s.appendEvents(tenant, c.Version, ev)
 		return nil
 	})
 }
@@ -199,7 +215,7 @@ func (tb *table) checkReplace(e *entry, r *storage.Resource) error {
 // Delete removes the resource, its member set if it is a Group, and every
 // membership naming it in the tenant's groups (without changing their
 // Version or Modified). It returns [storage.ErrNotFound] when absent.
-func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id string) error {
+func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
 	return s.tx(func() error {
 		tb, err := s.table(tenant, kind, false)
 		if err != nil {
@@ -221,6 +237,7 @@ func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id s
 		delete(tb.byID, id)
 		tb.unindex(e)
 		tb.order.remove(e)
+		s.appendEvents(tenant, e.res.Version, ev)
 		return nil
 	})
 }

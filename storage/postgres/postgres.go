@@ -149,4 +149,27 @@ var migrations = [][]string{
 			FROM scimkit_tokens`,
 		`DROP TABLE scimkit_tokens`,
 	},
+	// 3: the transactional outbox of provisioning events.
+	{
+		`CREATE TABLE scimkit_outbox (
+			seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+			tenant text COLLATE "C" NOT NULL,
+			id text COLLATE "C" NOT NULL,
+			kind text COLLATE "C" NOT NULL,
+			resource_id text COLLATE "C" NOT NULL,
+			version bigint NOT NULL,
+			type text NOT NULL,
+			time bigint NOT NULL,
+			data text NOT NULL,
+			attempts integer NOT NULL DEFAULT 0,
+			next_at bigint NOT NULL DEFAULT 0,
+			lease_until bigint NOT NULL DEFAULT 0,
+			lease_owner text NOT NULL DEFAULT '',
+			delivered bigint
+		)`,
+		`CREATE INDEX scimkit_outbox_pending ON scimkit_outbox (tenant, kind, resource_id, seq) WHERE delivered IS NULL`,
+		`CREATE INDEX scimkit_outbox_due ON scimkit_outbox (seq) WHERE delivered IS NULL`,
+		`CREATE INDEX scimkit_outbox_tenant ON scimkit_outbox (tenant, seq)`,
+		`CREATE INDEX scimkit_outbox_delivered ON scimkit_outbox (delivered) WHERE delivered IS NOT NULL`,
+	},
 }

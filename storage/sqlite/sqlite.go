@@ -220,4 +220,27 @@ var migrations = [][]string{
 			FROM scimkit_tokens`,
 		`DROP TABLE scimkit_tokens`,
 	},
+	// 3: the transactional outbox of provisioning events.
+	{
+		`CREATE TABLE scimkit_outbox (
+			seq INTEGER PRIMARY KEY AUTOINCREMENT,
+			tenant TEXT NOT NULL,
+			id TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			resource_id TEXT NOT NULL,
+			version INTEGER NOT NULL,
+			type TEXT NOT NULL,
+			time INTEGER NOT NULL,
+			data TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			next_at INTEGER NOT NULL DEFAULT 0,
+			lease_until INTEGER NOT NULL DEFAULT 0,
+			lease_owner TEXT NOT NULL DEFAULT '',
+			delivered INTEGER
+		)`,
+		`CREATE INDEX scimkit_outbox_pending ON scimkit_outbox (tenant, kind, resource_id, seq) WHERE delivered IS NULL`,
+		`CREATE INDEX scimkit_outbox_due ON scimkit_outbox (seq) WHERE delivered IS NULL`,
+		`CREATE INDEX scimkit_outbox_tenant ON scimkit_outbox (tenant, seq)`,
+		`CREATE INDEX scimkit_outbox_delivered ON scimkit_outbox (delivered) WHERE delivered IS NOT NULL`,
+	},
 }

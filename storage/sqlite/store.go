@@ -12,11 +12,13 @@ import (
 // for what each must return. They run on the shared SQL store of package
 // sqlstore, which the Store wraps (a field no caller can reach).
 
-// Create stores r (RFC 7644 §3.3). It returns [storage.ErrConflict] when
-// the tenant already has a resource of r.Kind with r.ID or, compared
-// case-insensitively, r.Name.
-func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) error {
-	return s.sql.Create(ctx, tenant, r)
+// Create stores r (RFC 7644 §3.3), a Group with its initial r.Members,
+// and appends ev to the outbox, in one transaction. It returns
+// [storage.ErrConflict] when the tenant already has a resource of r.Kind
+// with r.ID or, compared case-insensitively, r.Name, and
+// [storage.ErrInvalidMember] when a member names no User or Group.
+func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
+	return s.sql.Create(ctx, tenant, r, ev...)
 }
 
 // Get returns the resource, or [storage.ErrNotFound].
@@ -28,15 +30,17 @@ func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id st
 // version (RFC 7644 §3.5.1, §3.14), in one UPDATE that checks it, else it
 // returns [storage.ErrVersionMismatch]; on success r.Version is the new
 // version. It returns [storage.ErrNotFound] when absent and
-// [storage.ErrConflict] when r.Name is taken.
-func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource) error {
-	return s.sql.Replace(ctx, tenant, r)
+// [storage.ErrConflict] when r.Name is taken. The events ev are appended
+// to the outbox in the same transaction.
+func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
+	return s.sql.Replace(ctx, tenant, r, ev...)
 }
 
 // Delete removes the resource, its members and every membership naming
-// it, or returns [storage.ErrNotFound].
-func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string) error {
-	return s.sql.Delete(ctx, tenant, kind, id)
+// it, and appends ev to the outbox, in one transaction, or returns
+// [storage.ErrNotFound].
+func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
+	return s.sql.Delete(ctx, tenant, kind, id, ev...)
 }
 
 // List returns one page of q.Kind's resources matching q, in creation
@@ -93,6 +97,34 @@ func (s *Store) RevokeCredential(ctx context.Context, tenant, id string) error {
 // latest time; a missing credential is not an error.
 func (s *Store) TouchCredential(ctx context.Context, tenant, id string, at time.Time) error {
 	return s.sql.TouchCredential(ctx, tenant, id, at)
+}
+
+// ListEvents returns the tenant's outbox events with Seq > after, in Seq
+// order, at most limit (below 1: 100).
+func (s *Store) ListEvents(ctx context.Context, tenant string, after int64, limit int) ([]storage.Event, error) {
+	return s.sql.ListEvents(ctx, tenant, after, limit)
+}
+
+// ClaimEvents leases the oldest undelivered, due, unleased event of each
+// resource, up to c.Limit, in Seq order (see [storage.Outbox]).
+func (s *Store) ClaimEvents(ctx context.Context, c storage.Claim) ([]storage.Event, error) {
+	return s.sql.ClaimEvents(ctx, c)
+}
+
+// AckEvent marks the event delivered at at.
+func (s *Store) AckEvent(ctx context.Context, seq int64, at time.Time) error {
+	return s.sql.AckEvent(ctx, seq, at)
+}
+
+// RetryEvent records a failed delivery; the event is due again at at.
+func (s *Store) RetryEvent(ctx context.Context, seq int64, at time.Time) error {
+	return s.sql.RetryEvent(ctx, seq, at)
+}
+
+// PruneEvents deletes the events delivered before before and returns how
+// many.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	return s.sql.PruneEvents(ctx, before)
 }
 
 // DB returns the database handle the store runs on.

@@ -30,6 +30,11 @@
 //     id), with the token's hash unique across tenants (the index every
 //     request's authentication probes); times in microseconds, NULL for
 //     "never".
+//   - scimkit_outbox: one row per provisioning event ([storage.Outbox]),
+//     inserted in the transaction of its change; seq orders them, partial
+//     indexes on the undelivered rows serve claims (the oldest undelivered
+//     event of each resource, with lease_until and next_at in
+//     microseconds), delivered is NULL until acknowledged.
 //
 // A dialect's migrations create these tables; [Store.Migrate] applies
 // them in order, once, under the dialect's migration lock.

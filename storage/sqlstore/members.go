@@ -49,20 +49,8 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		if err != nil {
 			return err
 		}
-		// probe resolves the id in the JSON row j to its row id, one
-		// index probe per value (a User before a Group sharing the id).
-		probe := `(SELECT x.rid FROM scimkit_resources x WHERE x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = ` +
-			s.d.Col("j", 0) + ` ORDER BY x.kind DESC LIMIT 1)`
-		if add != "" {
-			var missing string
-			err := tx.QueryRowContext(ctx, s.sql(`SELECT `+s.d.Col("j", 0)+` FROM `+s.d.JSONRows("j")+`
-				WHERE `+probe+` IS NULL LIMIT 1`), add, tenant).Scan(&missing)
-			if err == nil {
-				return fmt.Errorf("%s: group %q: member %q: %w", s.d.Name(), groupID, missing, storage.ErrInvalidMember)
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+		if err := s.checkMembers(ctx, tx, tenant, groupID, add); err != nil {
+			return err
 		}
 		if g := ch.Group; g != nil {
 			if _, err := s.update(ctx, tx, tenant, g, w, ch.Modified); err != nil {
@@ -79,22 +67,14 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		}
 		if remove != "" {
 			if _, err := tx.ExecContext(ctx, s.sql(`DELETE FROM scimkit_members WHERE group_rid = ? AND member_rid IN
-				(SELECT `+probe+` FROM `+s.d.JSONRows("j")+`)`), rid, tenant, remove); err != nil {
+				(SELECT `+s.probe()+` FROM `+s.d.JSONRows("j")+`)`), rid, tenant, remove); err != nil {
 				return err
 			}
 		}
-		if add != "" {
-			// WHERE 1 = 1 keeps SQLite from reading ON CONFLICT as a
-			// join constraint.
-			if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
-				SELECT ?, `+probe+`, `+s.d.Col("j", 1)+`, `+s.d.Col("j", 2)+` FROM `+s.d.JSONRows("j")+`
-				WHERE 1 = 1 ORDER BY `+s.d.Ord("j")+`
-				ON CONFLICT (group_rid, member_rid) DO UPDATE SET display = excluded.display, display_fold = excluded.display_fold`),
-				rid, tenant, add); err != nil {
-				return err
-			}
+		if err := s.insertMembers(ctx, tx, tenant, rid, add); err != nil {
+			return err
 		}
-		return nil
+		return s.appendEvents(ctx, tx, tenant, version+1, ch.Events)
 	})
 	if err != nil {
 		return fmt.Errorf("%s: members of group %q: %w", s.d.Name(), groupID, err)
@@ -103,6 +83,48 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 		ch.Group.Version = version + 1
 	}
 	return nil
+}
+
+// probe resolves the id in the JSON row j to its row id, one index probe
+// per value (a User before a Group sharing the id); it takes the tenant as
+// its parameter.
+func (s *Store) probe() string {
+	return `(SELECT x.rid FROM scimkit_resources x WHERE x.tenant = ? AND x.kind IN ('User', 'Group') AND x.id = ` +
+		s.d.Col("j", 0) + ` ORDER BY x.kind DESC LIMIT 1)`
+}
+
+// checkMembers returns ErrInvalidMember when a value of the JSON rows add
+// names no User or Group of the tenant.
+func (s *Store) checkMembers(ctx context.Context, tx Tx, tenant, groupID, add string) error {
+	if add == "" {
+		return nil
+	}
+	var missing string
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT `+s.d.Col("j", 0)+` FROM `+s.d.JSONRows("j")+`
+		WHERE `+s.probe()+` IS NULL LIMIT 1`), add, tenant).Scan(&missing)
+	if err == nil {
+		return fmt.Errorf("%s: group %q: member %q: %w", s.d.Name(), groupID, missing, storage.ErrInvalidMember)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+// insertMembers adds the members of the JSON rows add (see addRows) to the
+// group with row id rid, in one statement.
+func (s *Store) insertMembers(ctx context.Context, tx Tx, tenant string, rid int64, add string) error {
+	if add == "" {
+		return nil
+	}
+	// WHERE 1 = 1 keeps SQLite from reading ON CONFLICT as a join
+	// constraint.
+	_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
+		SELECT ?, `+s.probe()+`, `+s.d.Col("j", 1)+`, `+s.d.Col("j", 2)+` FROM `+s.d.JSONRows("j")+`
+		WHERE 1 = 1 ORDER BY `+s.d.Ord("j")+`
+		ON CONFLICT (group_rid, member_rid) DO UPDATE SET display = excluded.display, display_fold = excluded.display_fold`),
+		rid, tenant, add)
+	return err
 }
 
 // addRows encodes the members to add as JSON rows [value, display,

@@ -305,19 +305,40 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// Create stores r (RFC 7644 §3.3). A taken id or name gives ErrConflict.
-func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) error {
+// Create stores r (RFC 7644 §3.3), a Group with its initial r.Members,
+// and appends ev to the outbox, in one transaction. A taken id or name
+// gives ErrConflict, a member naming no resource ErrInvalidMember.
+func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
 	w, err := toRow(r)
 	if err != nil {
 		return err
 	}
-	err = s.single(ctx, func(tx Tx) error {
-		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_resources
+	var add string
+	if r.Kind == storage.KindGroup {
+		if add, err = addRows(r.Members); err != nil {
+			return err
+		}
+	}
+	begin := s.d.Single
+	if add != "" || len(ev) > 0 {
+		begin = s.d.Begin
+	}
+	err = s.retry(ctx, begin, func(tx Tx) error {
+		if err := s.checkMembers(ctx, tx, tenant, r.ID, add); err != nil {
+			return err
+		}
+		var rid int64
+		if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO scimkit_resources
 			(tenant, kind, id, name, name_fold, external_id, emails, email_folds, version, created, modified, data, fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING rid`),
 			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails, w.emailFolds,
-			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold))
-		return err
+			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold)).Scan(&rid); err != nil {
+			return err
+		}
+		if err := s.insertMembers(ctx, tx, tenant, rid, add); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, tenant, 1, ev)
 	})
 	if err != nil {
 		return fmt.Errorf("%s: create %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
@@ -372,14 +393,20 @@ func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id st
 
 // Replace stores r over the stored resource if r.Version is the stored
 // version (RFC 7644 §3.5.1, §3.14): one UPDATE that checks the version.
-func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource) error {
+func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
 	w, err := toRow(r)
 	if err != nil {
 		return err
 	}
-	err = s.single(ctx, func(tx Tx) error {
-		_, err := s.update(ctx, tx, tenant, r, w, r.Modified)
-		return err
+	begin := s.d.Single
+	if len(ev) > 0 {
+		begin = s.d.Begin
+	}
+	err = s.retry(ctx, begin, func(tx Tx) error {
+		if _, err := s.update(ctx, tx, tenant, r, w, r.Modified); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, tenant, r.Version+1, ev)
 	})
 	if err != nil {
 		return fmt.Errorf("%s: replace %s %q: %w", s.d.Name(), r.Kind, r.ID, err)
@@ -414,12 +441,12 @@ func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Res
 }
 
 // Delete removes the resource, its emails, its members and every
-// membership naming it.
-func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string) error {
+// membership naming it, and appends ev to the outbox.
+func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
 	return s.write(ctx, func(tx Tx) error {
-		var rid int64
-		err := tx.QueryRowContext(ctx, s.sql(`SELECT rid FROM scimkit_resources
-			WHERE tenant = ? AND kind = ? AND id = ?`+s.d.ForUpdate()), tenant, string(kind), id).Scan(&rid)
+		var rid, version int64
+		err := tx.QueryRowContext(ctx, s.sql(`SELECT rid, version FROM scimkit_resources
+			WHERE tenant = ? AND kind = ? AND id = ?`+s.d.ForUpdate()), tenant, string(kind), id).Scan(&rid, &version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.notFound(kind, id)
 		}
@@ -436,6 +463,6 @@ func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id
 				return err
 			}
 		}
-		return nil
+		return s.appendEvents(ctx, tx, tenant, version, ev)
 	})
 }

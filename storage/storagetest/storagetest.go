@@ -17,7 +17,7 @@ import (
 // call must return an independent, empty store, and should close it with
 // t.Cleanup. Tests are grouped by guarantee ("Resources", "List",
 // "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency",
-// "ServerFilters", "ServerCaseExact"), so a backend can run a subset with
+// "ServerFilters", "ServerCaseExact", "Outbox"), so a backend can run a subset with
 // -run. The Server groups put the store behind a real scimkit server and
 // send it filters over HTTP, as an IdP would.
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("ServerFilters", func(t *testing.T) { testServerFilters(t, newStore) })
 	t.Run("ServerCaseExact", func(t *testing.T) { testServerCaseExact(t, newStore) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
 }
 
 // newStoreFunc is the argument of [Run].

@@ -25,6 +25,7 @@ func TokenMigration(t *testing.T, open Opener, v1 ...string) {
 	for _, q := range append([]string{
 		`DELETE FROM scimkit_migrations WHERE version > 1`,
 		`DROP TABLE scimkit_credentials`,
+		`DROP TABLE IF EXISTS scimkit_outbox`, // migration 3
 	}, v1...) {
 		_, err := db.ExecContext(ctx, q)
 		require.NoError(t, err, q)
@@ -37,7 +38,8 @@ func TokenMigration(t *testing.T, open Opener, v1 ...string) {
 	s2 := mustOpen(t, open)
 	v, err = s2.(versioned).Version(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, v)
+	assert.GreaterOrEqual(t, v, 2) // and every later migration ran again
+
 	for _, tenant := range []string{"acme", "globex"} {
 		c, err := s2.CredentialByHash(ctx, scimkit.HashToken("old-token-"+tenant))
 		require.NoError(t, err, tenant)
