@@ -106,12 +106,18 @@ func WithUserExtension(e Extension) Option {
 	})
 }
 
-// WithLogger sets the logger for server-side failures (storage errors,
-// panics, at error level) and for the requests the server changed to
-// accept them (dropped attributes and the like, at info level with the
-// tenant and attribute names; see [Server.Normalizations]). By default
-// nothing is logged. Tokens, passwords and request bodies are never
-// logged.
+// WithLogger sets the logger. The server logs one line per request
+// ("scim: request", or "scim: request failed") with the tenant, the
+// credential id, the operation ("create User", "list Groups"), the
+// resource id, the status, the scimType of an error and the latency:
+// successes at debug level, 4xx at warn (what gets an Entra job
+// quarantined), 5xx at error with their server-side cause (see
+// [RequestInfo]). The requests the server changed to accept them (dropped
+// attributes and the like) get an info line with the tenant and
+// attribute names (see [Server.Normalizations]). By default nothing is
+// logged. Tokens, passwords, request bodies and query strings are never
+// logged, and no userName reaches a level above debug (an error's
+// detail, which may quote one, is logged at debug only).
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
