@@ -231,8 +231,14 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, q *request, start tim
 		}
 	}
 	s.logRequest(r, q, info, se)
-	if info.Tenant != "" {
-		s.health.record(info.Tenant, s.cfg.now(), status, info.ScimType, info.Credential != "")
+	switch {
+	case info.Tenant != "":
+		s.health.record(info.Tenant, s.cfg.now(), status, info.ScimType, true)
+	case q.urlTenant != "":
+		// A tenant URL with a wrong token: the URL's tenant is anyone's
+		// guess, so it counts only for a tenant already tracked, and is
+		// no metric label.
+		s.health.record(q.urlTenant, s.cfg.now(), status, info.ScimType, false)
 	}
 	for _, o := range s.cfg.observers {
 		o.Request(r.Context(), info)

@@ -360,3 +360,32 @@ func TestHealthCountsExpiredToken(t *testing.T) {
 	assert.Equal(t, scimkit.QuarantineMinRequests, h.Failures)
 	assert.True(t, h.QuarantineRisk)
 }
+
+// TestWrongTokenOnTenantURL: a wrong token sent to a tenant's URL counts
+// in that tenant's health once it is known, but names no tenant to
+// observers (the URL is the client's to choose).
+func TestWrongTokenOnTenantURL(t *testing.T) {
+	srv, logs, obs, _ := obsServer(t, slog.LevelInfo, nil)
+	mux := http.NewServeMux()
+	mux.Handle("/t/{tenant}/scim/v2/", srv.TenantHandler("tenant"))
+	get := func(tenant, token string) int {
+		r := httptest.NewRequest(http.MethodGet, "http://scim.test/t/"+tenant+"/scim/v2/Users", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		return w.Code
+	}
+	require.Equal(t, http.StatusUnauthorized, get("unknown-tenant", "wrong-token"))
+	assert.Equal(t, "", obs.last().Tenant)
+	assert.Equal(t, scimkit.Health{Tenant: "unknown-tenant"}, srv.Health("unknown-tenant"), "not tracked")
+	require.Equal(t, http.StatusOK, get("acme", acmeToken))
+	require.Equal(t, http.StatusUnauthorized, get("acme", "wrong-token"))
+	assert.Equal(t, "", obs.last().Tenant)
+	h := srv.Health("acme")
+	assert.Equal(t, 2, h.Requests)
+	assert.Equal(t, 1, h.Failures)
+	assert.Equal(t, http.StatusUnauthorized, h.LastFailureStatus)
+	recs := logs.records(t)
+	require.NotEmpty(t, recs)
+	assert.Equal(t, "acme", recs[len(recs)-1]["urlTenant"])
+}

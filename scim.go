@@ -412,9 +412,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 		cred, err := s.authenticate(r, pathTenant)
 		if err != nil {
 			q.rejectedTenant, q.rejectedCredential = cred.Tenant, cred.ID
-			if cred.Tenant == "" && pathTenant != "" {
-				q.rejectedTenant = pathTenant // counted in health only if already known
-			}
 			s.writeError(w, r, err)
 			return
 		}
