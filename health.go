@@ -1,6 +1,7 @@
 package scimkit
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -73,12 +74,27 @@ type tenantHealth struct {
 	}
 }
 
+// healthShards spreads tenants over independently locked maps, so that
+// tenants' requests rarely contend for one lock.
+const healthShards = 16
+
 // healthTracker keeps per-tenant health with bounded memory. It is safe
-// for concurrent use.
+// for concurrent use. The zero value is ready to use.
 type healthTracker struct {
+	once   sync.Once
+	seed   maphash.Seed
+	shards [healthShards]healthShard
+}
+
+type healthShard struct {
 	mu      sync.Mutex               // guards the fields below
 	tenants map[string]*tenantHealth // by tenant
 	swept   time.Time                // when idle tenants were last forgotten
+}
+
+func (h *healthTracker) shard(tenant string) *healthShard {
+	h.once.Do(func() { h.seed = maphash.MakeSeed() })
+	return &h.shards[maphash.String(h.seed, tenant)%healthShards]
 }
 
 // record notes a request of tenant answered with status at now. known
@@ -86,26 +102,27 @@ type healthTracker struct {
 // authentication is counted only for a tenant already tracked, so
 // unauthenticated clients cannot grow the map.
 func (h *healthTracker) record(tenant string, now time.Time, status int, scimType string, known bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.tenants == nil {
-		h.tenants = make(map[string]*tenantHealth)
+	sh := h.shard(tenant)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.tenants == nil {
+		sh.tenants = make(map[string]*tenantHealth)
 	}
-	if now.Sub(h.swept) >= healthBucket {
-		h.swept = now
-		for k, t := range h.tenants {
+	if now.Sub(sh.swept) >= healthBucket {
+		sh.swept = now
+		for k, t := range sh.tenants {
 			if now.Sub(t.lastSeen) > HealthRetention {
-				delete(h.tenants, k)
+				delete(sh.tenants, k)
 			}
 		}
 	}
-	t := h.tenants[tenant]
+	t := sh.tenants[tenant]
 	if t == nil {
-		if !known || len(h.tenants) >= maxHealthTenants {
+		if !known || len(sh.tenants) >= maxHealthTenants/healthShards {
 			return
 		}
 		t = &tenantHealth{}
-		h.tenants[tenant] = t
+		sh.tenants[tenant] = t
 	}
 	t.lastSeen = now
 	failed := status >= 400
@@ -128,8 +145,9 @@ func (h *healthTracker) record(tenant string, now time.Time, status int, scimTyp
 // get returns tenant's health at now.
 func (h *healthTracker) get(tenant string, now time.Time) Health {
 	out := Health{Tenant: tenant}
-	h.mu.Lock()
-	t := h.tenants[tenant]
+	sh := h.shard(tenant)
+	sh.mu.Lock()
+	t := sh.tenants[tenant]
 	if t != nil {
 		out.LastSuccess, out.LastFailure = t.lastSuccess, t.lastFailure
 		out.LastFailureStatus, out.LastFailureScimType = t.lastStatus, t.lastScimType
@@ -141,7 +159,7 @@ func (h *healthTracker) get(tenant string, now time.Time) Health {
 			}
 		}
 	}
-	h.mu.Unlock()
+	sh.mu.Unlock()
 	if out.Requests > 0 {
 		out.ErrorRate = float64(out.Failures) / float64(out.Requests)
 	}
