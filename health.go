@@ -131,8 +131,8 @@ func (h *healthTracker) record(tenant string, now time.Time, status int, scimTyp
 	} else {
 		t.lastSuccess = now
 	}
-	n := now.UnixNano() / int64(healthBucket)
-	b := &t.buckets[n%int64(healthBuckets)]
+	n := bucketOf(now)
+	b := &t.buckets[(n%int64(healthBuckets)+int64(healthBuckets))%int64(healthBuckets)] // n < 0 before 1970
 	if b.start != n {
 		b.start, b.total, b.failures = n, 0, 0
 	}
@@ -140,6 +140,12 @@ func (h *healthTracker) record(tenant string, now time.Time, status int, scimTyp
 	if failed {
 		b.failures++
 	}
+}
+
+// bucketOf numbers the healthBucket holding t: negative before 1970,
+// which an injected clock ([WithClock]) may well be.
+func bucketOf(t time.Time) int64 {
+	return t.Unix() / int64(healthBucket/time.Second)
 }
 
 // get returns tenant's health at now.
@@ -151,7 +157,7 @@ func (h *healthTracker) get(tenant string, now time.Time) Health {
 	if t != nil {
 		out.LastSuccess, out.LastFailure = t.lastSuccess, t.lastFailure
 		out.LastFailureStatus, out.LastFailureScimType = t.lastStatus, t.lastScimType
-		n := now.UnixNano() / int64(healthBucket)
+		n := bucketOf(now)
 		for _, b := range t.buckets {
 			if b.start > n-int64(healthBuckets) && b.start <= n {
 				out.Requests += int(b.total)

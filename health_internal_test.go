@@ -42,3 +42,20 @@ func TestHealthMemoryIsBounded(t *testing.T) {
 	}
 	assert.Equal(t, healthShards*40, h.size(), "idle tenants forgotten")
 }
+
+// TestHealthAnyClock: injected clocks may be anywhere in time.
+func TestHealthAnyClock(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1900, 3, 4, 5, 6, 7, 0, time.UTC),
+		time.Unix(0, 0),
+		time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		var h healthTracker
+		h.record("acme", now, 500, "", true)
+		h.record("acme", now.Add(time.Minute), 200, "", true)
+		got := h.get("acme", now.Add(2*time.Minute))
+		assert.Equal(t, 2, got.Requests, now)
+		assert.Equal(t, 1, got.Failures, now)
+	}
+}
