@@ -136,7 +136,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	token, err := scimkit.GenerateToken(ctx, store, "acme")
+	token, _, err := scimkit.GenerateToken(ctx, store, "acme")
 	if err != nil {
 		log.Fatal(err)
 	}
