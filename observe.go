@@ -174,7 +174,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // It is the one place every request passes through.
 func (s *Server) observe(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request, *request)) {
 	start := time.Now()
-	q := &request{}
+	q := &request{now: s.cfg.now()}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
 	sw := &statusWriter{ResponseWriter: w}
 	defer s.finish(sw, r, q, start)
@@ -233,12 +233,12 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, q *request, start tim
 	s.logRequest(r, q, info, se)
 	switch {
 	case info.Tenant != "":
-		s.health.record(info.Tenant, s.cfg.now(), status, info.ScimType, true)
+		s.health.record(info.Tenant, q.now, status, info.ScimType, true)
 	case q.urlTenant != "":
 		// A tenant URL with a wrong token: the URL's tenant is anyone's
 		// guess, so it counts only for a tenant already tracked, and is
 		// no metric label.
-		s.health.record(q.urlTenant, s.cfg.now(), status, info.ScimType, false)
+		s.health.record(q.urlTenant, q.now, status, info.ScimType, false)
 	}
 	for _, o := range s.cfg.observers {
 		o.Request(r.Context(), info)
@@ -291,6 +291,17 @@ func (s *Server) logRequest(r *http.Request, q *request, info RequestInfo, se *E
 		msg = "scim: request failed"
 	}
 	l.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// requestTime returns the time the server's clock gave the request whose
+// context ctx is when it arrived (read once, so an injected clock sees one
+// call per request for authentication and health alike), or now() outside
+// a request.
+func requestTime(ctx context.Context, now func() time.Time) time.Time {
+	if q, _ := ctx.Value(reqKey{}).(*request); q != nil && !q.now.IsZero() {
+		return q.now
+	}
+	return now()
 }
 
 // limitHit records that a limit (a short stable name, e.g. "rate" or

@@ -324,9 +324,10 @@ type request struct {
 	base       string // absolute SCIM base URL, no trailing slash
 
 	// Set while serving, for the request log and observers (see observe).
-	path               string // canonical path, for classify
-	urlTenant          string // tenant named by the URL, if any
-	rejectedTenant     string // tenant of an expired credential refused
+	now                time.Time // the server's clock when the request arrived
+	path               string    // canonical path, for classify
+	urlTenant          string    // tenant named by the URL, if any
+	rejectedTenant     string    // tenant of an expired credential refused
 	rejectedCredential string
 	err                error // the error answered, if any
 	notes              []NormalizationKind
