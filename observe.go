@@ -246,9 +246,9 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, q *request, start tim
 }
 
 // logRequest writes the request's log line: success at debug, 4xx at
-// warn, 5xx at error with the cause. Never the token, the body, the
-// query string (a filter names userNames) or an error's detail (which may
-// quote a value) above debug.
+// warn, 5xx at error with the cause. Never the token, the body or the
+// query string (a filter names userNames); an error's detail (which may
+// quote a value) only when the logger is enabled at debug level.
 func (s *Server) logRequest(r *http.Request, q *request, info RequestInfo, se *Error) {
 	l := s.cfg.logger
 	ctx := r.Context()

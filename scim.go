@@ -116,8 +116,9 @@ func WithUserExtension(e Extension) Option {
 // attributes and the like) get an info line with the tenant and
 // attribute names (see [Server.Normalizations]). By default nothing is
 // logged. Tokens, passwords, request bodies and query strings are never
-// logged, and no userName reaches a level above debug (an error's
-// detail, which may quote one, is logged at debug only).
+// logged, and no userName reaches the log unless debug is enabled (an
+// error's detail, which may quote one, is added to the request's line
+// only when the logger is enabled at debug level).
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
