@@ -81,4 +81,16 @@
 // a provisioning.Dispatcher delivers them at least once, in order per
 // resource; [WithHook] passes them to a best-effort callback after the
 // commit.
+//
+// # Observability
+//
+// [WithLogger] logs one line per request (tenant, credential id,
+// operation, status, scimType, latency; the cause of every 5xx; no
+// secrets, no userNames above debug). [WithObserver] hands each request's
+// [RequestInfo] to metrics (module metrics/prometheus implements
+// [Observer] with the official Prometheus client). [WithMiddleware] runs
+// host middleware after authentication, where [TenantFromContext] names
+// the tenant. [Server.Health] reports a tenant's provisioning health:
+// last success, error rate over the last hour, and whether it risks an
+// Entra quarantine.
 package scimkit

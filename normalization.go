@@ -146,6 +146,11 @@ func (s *Server) noteNormalizations(ctx context.Context, r *http.Request, tenant
 		}
 	}
 	s.norms.add(tenant, notes)
+	if q, _ := ctx.Value(reqKey{}).(*request); q != nil {
+		for _, n := range notes {
+			q.notes = append(q.notes, NormalizationKind(n.Kind))
+		}
+	}
 	for _, kind := range []schema.NoteKind{schema.NoteDropped, schema.NotePrimary} {
 		var attrs []string
 		for _, n := range notes {

@@ -39,6 +39,8 @@ type Server struct {
 	lockSeed maphash.Seed    // picks the stripe
 	used     *usage          // records when credentials were last used
 	norms    normCounts      // what normalisation did, per tenant
+	health   healthTracker   // provisioning health, per tenant
+	dispatch http.Handler    // the routes inside the host's middleware
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -63,6 +65,8 @@ type config struct {
 	outbox       bool
 	password     PasswordHandler
 	userNames    []UserNamePolicy
+	observers    []Observer
+	middleware   []func(http.Handler) http.Handler
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -103,12 +107,19 @@ func WithUserExtension(e Extension) Option {
 	})
 }
 
-// WithLogger sets the logger for server-side failures (storage errors,
-// panics, at error level) and for the requests the server changed to
-// accept them (dropped attributes and the like, at info level with the
-// tenant and attribute names; see [Server.Normalizations]). By default
-// nothing is logged. Tokens, passwords and request bodies are never
-// logged.
+// WithLogger sets the logger. The server logs one line per request
+// ("scim: request", or "scim: request failed") with the tenant, the
+// credential id, the operation ("create User", "list Groups"), the
+// resource id, the status, the scimType of an error and the latency:
+// successes at debug level, 4xx at warn (what gets an Entra job
+// quarantined), 5xx at error with their server-side cause (see
+// [RequestInfo]). The requests the server changed to accept them (dropped
+// attributes and the like) get an info line with the tenant and
+// attribute names (see [Server.Normalizations]). By default nothing is
+// logged. Tokens, passwords, request bodies and query strings are never
+// logged, and no userName reaches the log unless debug is enabled (an
+// error's detail, which may quote one, is added to the request's line
+// only when the logger is enabled at debug level).
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
@@ -279,6 +290,10 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		used:     newUsage(tokens, cfg.logger),
 	}
 	s.routes()
+	s.dispatch = s.mux
+	for i := len(cfg.middleware) - 1; i >= 0; i-- {
+		s.dispatch = cfg.middleware[i](s.dispatch)
+	}
 	return s, nil
 }
 
@@ -319,6 +334,17 @@ type request struct {
 	tenant     string
 	credential string // id of the credential that authenticated the request
 	base       string // absolute SCIM base URL, no trailing slash
+
+	// Set while serving, for the request log and observers (see observe).
+	now                time.Time // the server's clock when the request arrived
+	path               string    // canonical path, for classify
+	urlTenant          string    // tenant named by the URL, if any
+	rejectedTenant     string    // tenant of an expired credential refused
+	rejectedCredential string
+	err                error // the error answered, if any
+	notes              []NormalizationKind
+	limit              string
+	aborted            bool
 }
 
 type reqKey struct{}
@@ -394,34 +420,35 @@ func canonicalPath(p string) string {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.cfg.logger.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-			s.writeError(w, r, ErrInternal)
+	s.observe(w, r, func(w http.ResponseWriter, r *http.Request, q *request) {
+		q.path, q.urlTenant = canonicalPath(r.URL.Path), pathTenant
+		cred, err := s.authenticate(r, pathTenant)
+		if err != nil {
+			q.rejectedTenant, q.rejectedCredential = cred.Tenant, cred.ID
+			s.writeError(w, r, err)
+			return
 		}
-	}()
-	cred, err := s.authenticate(r, pathTenant)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q := &request{tenant: cred.Tenant, credential: cred.ID, base: s.baseURL(r)}
-	r2 := r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
-	if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
-		// Work on the escaped form, so an id holding "%2F" stays one
-		// segment.
-		u := *r.URL
-		u.RawPath = canonicalPath(esc)
-		u.Path, _ = url.PathUnescape(u.RawPath) // valid: it came from EscapedPath
-		r2.URL = &u
-	}
-	if r.Body != nil {
-		r2.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
-	}
-	s.mux.ServeHTTP(w, r2)
+		q.tenant, q.credential, q.base = cred.Tenant, cred.ID, s.baseURL(r)
+		r2 := r
+		if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
+			// Work on the escaped form, so an id holding "%2F" stays one
+			// segment.
+			u := *r.URL
+			u.RawPath = canonicalPath(esc)
+			u.Path, _ = url.PathUnescape(u.RawPath) // valid: it came from EscapedPath
+			r2 = new(http.Request)
+			*r2 = *r
+			r2.URL = &u
+		}
+		if r.Body != nil {
+			if r2 == r {
+				r2 = new(http.Request)
+				*r2 = *r
+			}
+			r2.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
+		}
+		s.dispatch.ServeHTTP(w, r2)
+	})
 }
 
 // baseURL returns the absolute SCIM base URL of a request: the configured
@@ -572,8 +599,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			se = storeError(err).(*Error)
 		}
 	}
-	if se.status >= 500 {
-		s.cfg.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.status, "err", err)
+	if q, _ := r.Context().Value(reqKey{}).(*request); q != nil {
+		q.err = se // logged with its cause when the request ends (observe)
+		if se != err && se.cause == nil {
+			q.err = se.WithCause(err)
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)

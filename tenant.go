@@ -31,7 +31,7 @@ func (s *Server) TenantHandler(wildcard string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenant := r.PathValue(wildcard)
 		if validTenant(tenant) != nil {
-			s.writeError(w, r, ErrNotFound.WithDetail("unknown tenant"))
+			s.refuse(w, r, ErrNotFound.WithDetail("unknown tenant"))
 			return
 		}
 		var raw string
@@ -42,7 +42,7 @@ func (s *Server) TenantHandler(wildcard string) http.Handler {
 		}
 		rest, err := url.PathUnescape(raw)
 		if err != nil {
-			s.writeError(w, r, ErrNotFound)
+			s.refuse(w, r, ErrNotFound)
 			return
 		}
 		r2 := new(http.Request)
@@ -76,10 +76,18 @@ func (s *Server) TenantHandler(wildcard string) http.Handler {
 // gets 404.
 func (s *Server) ServeTenant(w http.ResponseWriter, r *http.Request, tenant string) {
 	if validTenant(tenant) != nil {
-		s.writeError(w, r, ErrNotFound.WithDetail("unknown tenant"))
+		s.refuse(w, r, ErrNotFound.WithDetail("unknown tenant"))
 		return
 	}
 	s.serve(w, r, tenant)
+}
+
+// refuse answers a request refused before authentication, logged and
+// observed like every other.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	s.observe(w, r, func(w http.ResponseWriter, r *http.Request, q *request) {
+		s.writeError(w, r, err)
+	})
 }
 
 // stripPattern removes from path as many segments as the route pattern has

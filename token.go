@@ -328,7 +328,13 @@ func (s *Server) authenticate(r *http.Request, pathTenant string) (storage.Crede
 	if err != nil {
 		return storage.Credential{}, s.authError(err)
 	}
-	now := s.cfg.now()
+	now := requestTime(r.Context(), s.cfg.now)
+	if c.Expired(now) && (pathTenant == "" || c.Tenant == pathTenant) && validTenant(c.Tenant) == nil {
+		// The same 401 as any other, but the log and the tenant's health
+		// name the expired credential: its holder once had the tenant's
+		// token, and an IdP sending it is a job about to be quarantined.
+		return storage.Credential{Tenant: c.Tenant, ID: c.ID}, ErrUnauthorized
+	}
 	if c.Expired(now) || (pathTenant != "" && c.Tenant != pathTenant) || validTenant(c.Tenant) != nil {
 		return storage.Credential{}, ErrUnauthorized
 	}

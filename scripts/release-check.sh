@@ -2,7 +2,7 @@
 # Release check: proves that a stranger can consume a release of scimkit.
 #
 # It publishes the working tree's released modules (the root module,
-# storage/sqlite and storage/postgres) at a test version into a file-based
+# storage/sqlite, storage/postgres and metrics/prometheus) at a test version into a file-based
 # module proxy (scripts/releasecheck: zipped as the go command publishes a
 # module, the inter-module requirements set to the test version, as the
 # release procedure in the README does), then, in scratch modules outside
@@ -12,7 +12,10 @@
 #      as their minimum, "go get"s both and builds a host using them;
 #   2. with the minimum of storage/sqlite, "go get"s all three modules,
 #      builds a ten-line host that mounts scimkit on SQLite, and runs it for
-#      one SCIM request.
+#      one SCIM request;
+#   3. with the minimum of metrics/prometheus, "go get"s it with the root
+#      module, builds a host that serves SCIM with Prometheus metrics, and
+#      runs it for one SCIM request and one scrape.
 #
 # It fails when a released module has a replace directive, requires a
 # version that is not published, or needs a newer Go than its go line
@@ -33,7 +36,7 @@ upstream=$(go env GOPROXY)
 
 echo "release-check: publishing $version into a file proxy" >&2
 (cd "$repo/scripts/releasecheck" && GOWORK=off GOFLAGS=-mod=mod go run . -repo "$repo" -version "$version" \
-  -out "$work/proxy" storage/sqlite storage/postgres)
+  -out "$work/proxy" storage/sqlite storage/postgres metrics/prometheus)
 
 # gobin prints the go command of the newest toolchain that the go lines of
 # the given go.mod files name (downloading it into the module cache the
@@ -61,6 +64,7 @@ scratch() {
 
 go_pg=$(gobin "$repo/go.mod" "$repo/storage/postgres/go.mod")
 go_sqlite=$(gobin "$repo/go.mod" "$repo/storage/sqlite/go.mod")
+go_prom=$(gobin "$repo/go.mod" "$repo/metrics/prometheus/go.mod")
 
 # 1. The root module and postgres on their stated minimum.
 echo "release-check: root and storage/postgres with $("$go_pg" version | cut -d' ' -f3)" >&2
@@ -161,5 +165,66 @@ echo "release-check: POST /scim/v2/Users on SQLite: $out" >&2
 case $out in
   "201 /scim/v2/Users/"*) ;;
   *) echo "release-check: expected 201 with a Location under /scim/v2/Users/" >&2; exit 1 ;;
+esac
+
+# 3. Prometheus metrics, on their stated minimum: one request, one scrape.
+echo "release-check: root and metrics/prometheus with $("$go_prom" version | cut -d' ' -f3)" >&2
+mkdir -p "$work/promhost"
+cd "$work/promhost"
+scratch "$go_prom" mod init example.com/promhost >/dev/null 2>&1
+cat >main.go <<'GO'
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/scimkit/scimkit"
+	scimprom "github.com/scimkit/scimkit/metrics/prometheus"
+	"github.com/scimkit/scimkit/storage/memory"
+)
+
+func main() {
+	ctx := context.Background()
+	metrics, err := scimprom.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	reg := prom.NewRegistry()
+	reg.MustRegister(metrics)
+	store := memory.New()
+	srv, err := scimkit.New(store, store, scimkit.WithObserver(metrics))
+	if err != nil {
+		log.Fatal(err)
+	}
+	token, _, err := scimkit.GenerateToken(ctx, store, "acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/Users", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	srv.ServeHTTP(httptest.NewRecorder(), req)
+	w := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, line := range strings.Split(w.Body.String(), "\n") {
+		if strings.HasPrefix(line, "scim_requests_total") {
+			fmt.Println(line)
+		}
+	}
+}
+GO
+scratch "$go_prom" get "github.com/scimkit/scimkit@$version" "github.com/scimkit/scimkit/metrics/prometheus@$version"
+scratch "$go_prom" build -trimpath -o promhost .
+out=$(./promhost)
+echo "release-check: scrape after GET /Users: $out" >&2
+case $out in
+  'scim_requests_total{operation="list",resource="User",scim_type="",status="200",tenant="acme"} 1') ;;
+  *) echo "release-check: expected one scim_requests_total line for the GET" >&2; exit 1 ;;
 esac
 echo "release-check: ok" >&2

@@ -54,6 +54,7 @@ func (a *app) adminRoutes() http.Handler {
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/tokens/{id}/rotate", a.rotateToken},
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/disable", a.disable},
 		{http.MethodGet, "/admin/tenants/{tenant}/accounts", a.listAccounts},
+		{http.MethodGet, "/admin/tenants/{tenant}/scim/health", a.getHealth},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range routes {
@@ -542,6 +543,15 @@ func (a *app) listAccounts(w http.ResponseWriter, r *http.Request, tenant string
 		return err
 	}
 	writeJSON(w, http.StatusOK, accountsResponse{Tenant: tenant, Accounts: views})
+	return nil
+}
+
+// getHealth answers the tenant's provisioning health as this instance
+// saw it (scimkit.Health): last success and failure, requests and
+// failures in the last hour, and a warning when the error rate would get
+// an Entra provisioning job quarantined.
+func (a *app) getHealth(w http.ResponseWriter, r *http.Request, tenant string) error {
+	writeJSON(w, http.StatusOK, a.scim.Health(tenant))
 	return nil
 }
 

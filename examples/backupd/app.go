@@ -13,8 +13,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/scimkit/scimkit"
+	scimprom "github.com/scimkit/scimkit/metrics/prometheus"
 	"github.com/scimkit/scimkit/provisioning"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/memory"
@@ -172,6 +176,9 @@ type app struct {
 	adminToken          string
 	adminTokenGenerated bool
 
+	metrics  *scimprom.Metrics    // SCIM request metrics, served on /metrics
+	registry *prometheus.Registry // what /metrics serves
+
 	// adminMu serialises the admin state changes (enable, disable, token)
 	// so that "a token exists only while SCIM is enabled" holds.
 	adminMu sync.Mutex
@@ -199,9 +206,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		close:      closeStore,
 		adminToken: cfg.adminToken,
 	}
+	if a.metrics, err = scimprom.New(); err != nil {
+		_ = closeStore()
+		return nil, err
+	}
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(a.metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := []scimkit.Option{
 		scimkit.WithLogger(log),
 		scimkit.WithOutbox(),
+		scimkit.WithObserver(a.metrics),
 		scimkit.WithClock(cfg.now),
 	}
 	if cfg.baseURL != "" {
@@ -247,6 +261,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	mux.Handle(scimBase+"/", http.StripPrefix(scimBase, a.scim))
 	mux.Handle(tenantPattern, a.scim.TenantHandler("tenant"))
 	mux.Handle("/admin/", a.adminRoutes())
+	// Metrics name tenants: behind the admin token, which a Prometheus
+	// scrape sends as its bearer token (authorization in scrape_config).
+	mux.Handle("GET /metrics", a.requireAdmin(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

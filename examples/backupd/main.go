@@ -82,6 +82,13 @@
 //	curl -X POST   -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/tokens/ID/rotate -d '{"overlapHours":24}'
 //	curl -X DELETE -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/tokens/ID
 //
+// Provisioning health of a tenant (last success, failures in the last
+// hour, a warning when Entra would quarantine the job), and Prometheus
+// metrics (scrape with the admin token as bearer token):
+//
+//	curl -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/health
+//	curl -H "Authorization: Bearer $A" http://127.0.0.1:8080/metrics
+//
 // Paste the Tenant URL and the token into Entra ("Provisioning → Admin
 // Credentials") or Okta ("SCIM connector base URL", "HTTP Header" auth).
 package main

@@ -14,7 +14,7 @@
 //
 // Usage:
 //
-//	go run . -repo ../.. -version v0.1.0-releasecheck -out /tmp/proxy storage/sqlite storage/postgres
+//	go run . -repo ../.. -version v0.1.0-releasecheck -out /tmp/proxy storage/sqlite storage/postgres metrics/prometheus
 //
 // GOPROXY=file:///tmp/proxy then serves the modules; scripts/release-check.sh
 // does the rest.
