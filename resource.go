@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -35,7 +34,7 @@ type ResourceHandler interface {
 
 // maxRetries bounds read-modify-write retries on concurrent changes by
 // other server instances (within one instance writes to a resource are
-// serialised by lockResource, so they never retry).
+// serialised by resourceLocks, so they never retry).
 const maxRetries = 32
 
 // backoff sleeps before retry number try: exponential from 1 ms, capped
@@ -43,22 +42,6 @@ const maxRetries = 32
 func backoff(try int) {
 	d := min(time.Millisecond<<min(try, 6), 50*time.Millisecond)
 	time.Sleep(time.Duration(rand.Int64N(int64(d)) + 1))
-}
-
-// lockResource serialises read-modify-write cycles on one resource within
-// this server instance, so concurrent PATCHes from an IdP queue instead of
-// failing their version checks. Locks are striped: 256 mutexes for all
-// resources. The storage version check still guards against other
-// instances.
-func (s *Server) lockResource(tenant, id string) (unlock func()) {
-	var h maphash.Hash
-	h.SetSeed(s.lockSeed)
-	h.WriteString(tenant)
-	h.WriteByte(0)
-	h.WriteString(id)
-	m := &s.locks[h.Sum64()%uint64(len(s.locks))]
-	m.Lock()
-	return m.Unlock
 }
 
 // decodeBody reads a JSON object request body.
@@ -378,7 +361,10 @@ func ifMatch(r *http.Request, res *storage.Resource) error {
 // wrote in between. An unchanged document is not written.
 func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
 	ctx := r.Context()
-	unlock := s.lockResource(q.tenant, id)
+	unlock, err := s.locks.lock(ctx, q.tenant, id)
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
 	defer unlock()
 	for try := 0; ; try++ {
 		if try > 0 {

@@ -7,14 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -29,16 +27,15 @@ import (
 // It is an http.Handler; mount it under the SCIM base path of the host's
 // mux. A Server is safe for concurrent use.
 type Server struct {
-	store    ResourceHandler
-	tokens   TokenStore
-	cfg      config
-	users    *schema.ResourceType
-	groups   *schema.ResourceType
-	mux      *http.ServeMux
-	locks    [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
-	lockSeed maphash.Seed    // picks the stripe
-	used     *usage          // records when credentials were last used
-	norms    normCounts      // what normalisation did, per tenant
+	store  ResourceHandler
+	tokens TokenStore
+	cfg    config
+	users  *schema.ResourceType
+	groups *schema.ResourceType
+	mux    *http.ServeMux
+	locks  *resourceLocks // guards read-modify-write of resources, per tenant and id
+	used   *usage         // records when credentials were last used
+	norms  normCounts     // what normalisation did, per tenant
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -259,13 +256,13 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		exts = append(exts, e.schema())
 	}
 	s := &Server{
-		store:    store,
-		tokens:   tokens,
-		cfg:      cfg,
-		users:    schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
-		groups:   schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
-		lockSeed: maphash.MakeSeed(),
-		used:     newUsage(tokens, cfg.logger),
+		store:  store,
+		tokens: tokens,
+		cfg:    cfg,
+		users:  schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
+		groups: schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
+		locks:  newResourceLocks(),
+		used:   newUsage(tokens, cfg.logger),
 	}
 	s.routes()
 	return s, nil

@@ -99,16 +99,16 @@ func notFound(kind storage.Kind, id string) error {
 // Create stores a copy of r with version 1 and sets r.Version to 1. It
 // returns [storage.ErrConflict] when the tenant has a resource of r.Kind
 // with r.ID or, case-insensitively, r.Name (RFC 7643 §2.1).
-func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) error {
+func (s *Store) Create(_ context.Context, tenantName string, r *storage.Resource) error {
 	c, err := stored(r)
 	if err != nil {
 		return err
 	}
-	return s.tx(func() error {
-		tb, err := s.table(tenant, r.Kind, true)
-		if err != nil {
-			return err
-		}
+	if err := checkKind(r.Kind); err != nil {
+		return err
+	}
+	return s.tenantTx(tenantName, true, func(tn *tenant) error {
+		tb := tn.table(r.Kind)
 		if tb.byID[r.ID] != nil {
 			return fmt.Errorf("memory: %s id %q: %w", r.Kind, r.ID, storage.ErrConflict)
 		}
@@ -129,17 +129,16 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) er
 }
 
 // Get returns a copy of the resource, or [storage.ErrNotFound].
-func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
+func (s *Store) Get(_ context.Context, tenantName string, kind storage.Kind, id string) (*storage.Resource, error) {
 	var r storage.Resource
-	err := s.view(func() error {
-		tb, err := s.table(tenant, kind, false)
-		if err != nil {
-			return err
-		}
-		if tb == nil || tb.byID[id] == nil {
+	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	err := s.tenantView(tenantName, func(tn *tenant) error {
+		if tn == nil || tn.table(kind).byID[id] == nil {
 			return notFound(kind, id)
 		}
-		r = loaded(&tb.byID[id].res)
+		r = loaded(&tn.table(kind).byID[id].res)
 		return nil
 	})
 	if err != nil {
@@ -154,19 +153,19 @@ func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id stri
 // [storage.ErrNotFound], [storage.ErrVersionMismatch] or
 // [storage.ErrConflict] (r.Name taken by another resource), in that order
 // of precedence, and changes nothing then.
-func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) error {
+func (s *Store) Replace(_ context.Context, tenantName string, r *storage.Resource) error {
 	c, err := stored(r)
 	if err != nil {
 		return err
 	}
-	return s.tx(func() error {
-		tb, err := s.table(tenant, r.Kind, false)
-		if err != nil {
-			return err
-		}
-		if tb == nil || tb.byID[r.ID] == nil {
+	if err := checkKind(r.Kind); err != nil {
+		return err
+	}
+	return s.tenantTx(tenantName, false, func(tn *tenant) error {
+		if tn == nil || tn.table(r.Kind).byID[r.ID] == nil {
 			return notFound(r.Kind, r.ID)
 		}
+		tb := tn.table(r.Kind)
 		e := tb.byID[r.ID]
 		if err := tb.checkReplace(e, r); err != nil {
 			return err
@@ -196,14 +195,15 @@ func (tb *table) checkReplace(e *entry, r *storage.Resource) error {
 // Delete removes the resource, its member set if it is a Group, and every
 // membership naming it in the tenant's groups (without changing their
 // Version or Modified). It returns [storage.ErrNotFound] when absent.
-func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id string) error {
-	return s.tx(func() error {
-		tb, err := s.table(tenant, kind, false)
-		if err != nil {
-			return err
-		}
+func (s *Store) Delete(_ context.Context, tenantName string, kind storage.Kind, id string) error {
+	if err := checkKind(kind); err != nil {
+		return err
+	}
+	return s.tenantTx(tenantName, false, func(tn *tenant) error {
 		e := (*entry)(nil)
-		if tb != nil {
+		var tb *table
+		if tn != nil {
+			tb = tn.table(kind)
 			e = tb.byID[id]
 		}
 		if e == nil {
@@ -226,13 +226,19 @@ func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id s
 // order (RFC 7644 §3.4.2). With q.Lookup it takes the candidates from an
 // index; with q.Filter it decodes each candidate and checks it with
 // [storage.Match]; with neither it slices the creation order directly.
-func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage.Page, error) {
+//
+// A scan stops with ctx's error when ctx is done (the client has gone).
+func (s *Store) List(ctx context.Context, tenantName string, q storage.Query) (storage.Page, error) {
 	var p storage.Page
-	err := s.view(func() error {
-		tb, err := s.table(tenant, q.Kind, false)
-		if err != nil || tb == nil {
-			return err
+	if err := checkKind(q.Kind); err != nil {
+		return p, err
+	}
+	err := s.tenantView(tenantName, func(tn *tenant) error {
+		if tn == nil {
+			return nil
 		}
+		tb := tn.table(q.Kind)
+		var err error
 		start, size := max(q.StartIndex, 1)-1, q.PageSize()
 		if q.Lookup == nil && q.Filter == nil {
 			p.Total = tb.order.live
@@ -244,7 +250,7 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 		var cands []*entry
 		switch {
 		case q.Lookup != nil && q.Lookup.Field == storage.LookupMember:
-			cands = s.tenants[tenant].groupsOf(q.Lookup.Value, tb)
+			cands = tn.groupsOf(q.Lookup.Value, tb)
 		case q.Lookup != nil:
 			if cands, err = tb.lookup(*q.Lookup); err != nil {
 				return err
@@ -254,9 +260,12 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 		}
 		// Count every match; keep those on the page.
 		var page []*entry
-		for _, e := range cands {
+		for i, e := range cands {
 			if e == nil {
 				continue
+			}
+			if i%256 == 255 && ctx.Err() != nil {
+				return ctx.Err()
 			}
 			if q.Filter != nil {
 				ok, err := match(q.Filter, e)
