@@ -27,15 +27,16 @@ import (
 // It is an http.Handler; mount it under the SCIM base path of the host's
 // mux. A Server is safe for concurrent use.
 type Server struct {
-	store  ResourceHandler
-	tokens TokenStore
-	cfg    config
-	users  *schema.ResourceType
-	groups *schema.ResourceType
-	mux    *http.ServeMux
-	locks  *resourceLocks // guards read-modify-write of resources, per tenant and id
-	used   *usage         // records when credentials were last used
-	norms  normCounts     // what normalisation did, per tenant
+	store     ResourceHandler
+	tokens    TokenStore
+	cfg       config
+	users     *schema.ResourceType
+	groups    *schema.ResourceType
+	mux       *http.ServeMux
+	locks     *resourceLocks // guards read-modify-write of resources, per tenant and id
+	used      *usage         // records when credentials were last used
+	admission *admission     // per-tenant rate and concurrency limits; nil for none
+	norms     normCounts     // what normalisation did, per tenant
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -47,18 +48,20 @@ type optionFunc func(*config) error
 func (f optionFunc) apply(c *config) error { return f(c) }
 
 type config struct {
-	baseURL      *url.URL
-	exts         []Extension
-	logger       *slog.Logger
-	now          func() time.Time
-	newID        func() string
-	maxBody      int64
-	defaultCount int
-	maxCount     int
-	norm         schema.Options
-	hook         provisioning.Hook
-	password     PasswordHandler
-	userNames    []UserNamePolicy
+	baseURL       *url.URL
+	exts          []Extension
+	logger        *slog.Logger
+	now           func() time.Time
+	newID         func() string
+	maxBody       int64
+	defaultCount  int
+	maxCount      int
+	norm          schema.Options
+	hook          provisioning.Hook
+	password      PasswordHandler
+	userNames     []UserNamePolicy
+	limits        limits
+	limitObserver func(context.Context, LimitEvent)
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -243,6 +246,7 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		maxBody:      1 << 20,
 		defaultCount: 100,
 		maxCount:     1000,
+		limits:       defaultLimits(),
 	}
 	for _, o := range opts {
 		if err := o.apply(&cfg); err != nil {
@@ -256,13 +260,14 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		exts = append(exts, e.schema())
 	}
 	s := &Server{
-		store:  store,
-		tokens: tokens,
-		cfg:    cfg,
-		users:  schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
-		groups: schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
-		locks:  newResourceLocks(),
-		used:   newUsage(tokens, cfg.logger),
+		store:     store,
+		tokens:    tokens,
+		cfg:       cfg,
+		users:     schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
+		groups:    schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
+		locks:     newResourceLocks(),
+		used:      newUsage(tokens, cfg.logger),
+		admission: newAdmission(cfg.limits, time.Now),
 	}
 	s.routes()
 	return s, nil
@@ -396,6 +401,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 	}
 	q := &request{tenant: cred.Tenant, credential: cred.ID, base: s.baseURL(r)}
 	r2 := r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
+	release, err := s.admit(r2.Context(), q.tenant)
+	if err != nil {
+		s.writeError(w, r2, err)
+		return
+	}
+	defer release()
 	if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
 		// Work on the escaped form, so an id holding "%2F" stays one
 		// segment.
@@ -454,10 +465,11 @@ func (s *Server) baseURL(r *http.Request) string {
 // predeclared values. A [ResourceHandler] may return its own with
 // [NewError].
 type Error struct {
-	status   int
-	scimType string
-	detail   string
-	cause    error
+	status     int
+	scimType   string
+	detail     string
+	cause      error
+	retryAfter int // seconds for a Retry-After header; 0 for the default
 }
 
 // NewError returns a SCIM error with the given HTTP status (400 to 599),
@@ -558,16 +570,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			se = storeError(err).(*Error)
 		}
 	}
+	s.noteLimit(r, err)
 	if se.status >= 500 {
 		s.cfg.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.status, "err", err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	switch se.status {
-	case http.StatusUnauthorized:
+	if se.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="SCIM"`)
-	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", "5")
+	}
+	if ra := se.retryAfterHeader(); ra != "" {
+		h.Set("Retry-After", ra)
 	}
 	w.WriteHeader(se.status)
 	var b buf
