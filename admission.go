@@ -87,7 +87,7 @@ func (a *admission) admit(ctx context.Context, tenant string) (release func(), k
 		select {
 		case t.slots <- struct{}{}:
 		default:
-			timer := time.NewTimer(concurrencyWait)
+			timer := time.NewTimer(a.lim.wait)
 			defer timer.Stop()
 			select {
 			case t.slots <- struct{}{}:

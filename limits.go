@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/scimkit/scimkit/internal/schema"
@@ -34,9 +35,10 @@ const (
 type limits struct {
 	values, valueBytes, resourceBytes, members int
 	filterTerms, filterDepth, pageBytes        int
-	rate                                       float64 // requests per second; 0 = off
-	burst, concurrency                         int     // concurrency 0 = off
-	tenants                                    int     // bound of the limiter map
+	rate                                       float64       // requests per second; 0 = off
+	burst, concurrency                         int           // concurrency 0 = off
+	tenants                                    int           // bound of the limiter map
+	wait                                       time.Duration // for a concurrency slot
 }
 
 func defaultLimits() limits {
@@ -44,7 +46,7 @@ func defaultLimits() limits {
 		values: DefaultMaxValues, valueBytes: DefaultMaxValueBytes, resourceBytes: DefaultMaxResourceBytes,
 		members: DefaultMaxMembers, filterTerms: DefaultMaxFilterTerms, filterDepth: DefaultMaxFilterDepth,
 		pageBytes: DefaultMaxPageBytes, rate: DefaultRateLimit, burst: DefaultRateBurst,
-		concurrency: DefaultConcurrencyLimit, tenants: defaultMaxLimitedTenants,
+		concurrency: DefaultConcurrencyLimit, tenants: defaultMaxLimitedTenants, wait: concurrencyWait,
 	}
 }
 
