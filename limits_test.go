@@ -321,4 +321,3 @@ func TestRateLimit(t *testing.T) {
 	_, err = scimkit.New(store, store, scimkit.WithConcurrencyLimit(-1))
 	assert.Error(t, err)
 }
-
