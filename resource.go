@@ -147,7 +147,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 			return storeError(err)
 		}
 		query.StartIndex += len(page.Resources)
-		query.Count = min(want-n, listChunk)
+		// Read about what the rest of the budget holds, at the sizes
+		// seen so far.
+		query.Count = min(want-n, listChunk, (s.cfg.limits.pageBytes-items.Len())/max(1, items.Len()/n)+1)
 		if page, err = s.store.List(r.Context(), q.tenant, query); err != nil {
 			return storeError(err)
 		}
@@ -168,8 +170,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 	return writeJSON(w, http.StatusOK, b.Bytes())
 }
 
-// listChunk is how many resources a list reads from the store at once.
-const listChunk = 200
+// listChunk is the most resources a list reads from the store at once:
+// the default page (an IdP's usual page is one read), and a bound on the
+// documents read but not sent when the page's byte budget runs out.
+const listChunk = storage.DefaultCount
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
 	if !validID(r.PathValue("id")) {
