@@ -256,7 +256,7 @@ func (s *Server) checkValue(name string, v any) error {
 
 // checkWrite checks a document about to be stored and the members the
 // request changes (n of them; add are the ones it adds).
-func (s *Server) checkWrite(rt *schema.ResourceType, doc map[string]any, n int, add ...[]storage.Member) error {
+func (s *Server) checkWrite(doc map[string]any, n int, add ...[]storage.Member) error {
 	if err := s.checkMembers(n, add...); err != nil {
 		return err
 	}

@@ -356,7 +356,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err := s.applyUserNamePolicy(rt, doc, ""); err != nil {
 		return err
 	}
-	if err := s.checkWrite(rt, doc, len(ms), ms); err != nil {
+	if err := s.checkWrite(doc, len(ms), ms); err != nil {
 		return err
 	}
 	now := s.cfg.now()
@@ -440,9 +440,9 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			err = s.applyUserNamePolicy(rt, doc, old.Name)
 		}
 		if err == nil && members != nil {
-			err = s.checkWrite(rt, doc, len(members.Add)+len(members.Remove), members.Add)
+			err = s.checkWrite(doc, len(members.Add)+len(members.Remove), members.Add)
 		} else if err == nil {
-			err = s.checkWrite(rt, doc, 0)
+			err = s.checkWrite(doc, 0)
 		}
 		if err != nil {
 			return nil, nil, err
