@@ -33,7 +33,7 @@ func ExampleWithRateLimit() {
 		r.Header.Set("Authorization", "Bearer acme-token-0123456789")
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, r)
-		fmt.Println(w.Code, w.Header().Get("Retry-After"))
+		fmt.Println(strings.TrimSpace(fmt.Sprint(w.Code, " ", w.Header().Get("Retry-After"))))
 	}
 	// Output:
 	// 200
