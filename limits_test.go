@@ -60,19 +60,19 @@ func emailList(from, n int) string {
 
 func patchOps(ops ...string) string { return patchBody(strings.Join(ops, ",")) }
 
-// TestMultiValuedPatchIsLinear adds and removes tens of thousands of
-// values in one PATCH. Comparing each new value with every old one (the
-// former code) takes minutes at this size; a set of canonical forms takes
-// well under a second, even under -race.
-func TestMultiValuedPatchIsLinear(t *testing.T) {
-	const n = 20000
+// TestMultiValuedPatchOverHTTP adds and removes thousands of values in
+// one PATCH through the server, with the value and member limits raised:
+// duplicates are dropped, order is kept, a member delta that removes then
+// adds the same ids nets to the adds (internal/schema's
+// TestMultiValuedPatchIsLinear checks the work is linear).
+func TestMultiValuedPatchOverHTTP(t *testing.T) {
+	const n = 2000
 	srv, _ := newTestServer(t, scimkit.WithMaxValues(3*n), scimkit.WithMaxBodyBytes(16<<20),
 		scimkit.WithMaxResourceBytes(64<<20), scimkit.WithMaxMembers(4*n))
 	w := serve(t, srv, http.MethodPost, "/Users", userBody("big@example.com", `"emails":`+emailList(0, n)))
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	id := decode(t, w.Body.String())["id"].(string)
 
-	start := time.Now()
 	// Half the added values are already there, and one is sent twice.
 	w = serve(t, srv, http.MethodPatch, "/Users/"+id, patchOps(
 		`{"op":"add","path":"emails","value":`+emailList(n/2, n)+`}`,
@@ -115,7 +115,6 @@ func TestMultiValuedPatchIsLinear(t *testing.T) {
 	w = serve(t, srv, http.MethodGet, "/Groups/"+gid, "")
 	ms := decode(t, w.Body.String())["members"].([]any)
 	require.Len(t, ms, 1, "one member, added n times")
-	assert.Less(t, time.Since(start), 10*time.Second, "linear work")
 }
 
 // TestLimits checks each limit at its bound: one past it is refused with
