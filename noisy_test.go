@@ -32,7 +32,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	require.NoError(t, err)
 	res := noisytest.Run(t, noisytest.Config{
 		Setup: setup, Server: srv, TokenA: "token-a-0123456789", TokenB: "token-b-0123456789",
-		Duration: noisySeconds(t), HugeUsers: 30, SmallUsers: 3000,
+		Duration: noisySeconds(t), HugeUsers: 30, SmallUsers: 1000,
 	})
 	checkNoisy(t, res)
 }

@@ -220,8 +220,9 @@ func Run(t testing.TB, cfg Config) Result {
 		attack(f)
 	}
 	// Cheap requests at four times Entra's rate, sent on time whatever
-	// the answers take (as a client with many connections does): each
-	// wake-up sends what is due, so a late tick drops nothing.
+	// the answers take, over up to 32 connections: each wake-up sends
+	// what is due, so a late tick drops nothing.
+	conns := make(chan struct{}, 32)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -234,9 +235,15 @@ func Run(t testing.TB, cfg Config) Result {
 			}
 			due := int(time.Since(start).Seconds() * 4 * EntraRate)
 			for ; sent < due; sent++ {
+				select {
+				case conns <- struct{}{}:
+				case <-stop:
+					return
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					defer func() { <-conns }()
 					c, _ := a.do(http.MethodGet, "/Users?filter="+url.QueryEscape(`userName eq "target"`), "")
 					mu.Lock()
 					res.AStatuses[c]++

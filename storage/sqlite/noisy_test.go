@@ -37,7 +37,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	}
 	res := noisytest.Run(t, noisytest.Config{
 		Setup: setup, Server: srv, TokenA: "token-a-0123456789", TokenB: "token-b-0123456789",
-		Duration: d, HugeUsers: 30, SmallUsers: 3000,
+		Duration: d, HugeUsers: 30, SmallUsers: 1000,
 	})
 	t.Log(res)
 	assert.Empty(t, res.BFailures, "every request of tenant B succeeds")
