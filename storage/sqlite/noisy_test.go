@@ -35,9 +35,13 @@ func TestNoisyNeighbour(t *testing.T) {
 		d, err = time.ParseDuration(v + "s")
 		require.NoError(t, err)
 	}
+	huge, small := 30, 1000
+	if raceEnabled {
+		huge, small = 10, 300 // the set-up alone would take a minute
+	}
 	res := noisytest.Run(t, noisytest.Config{
 		Setup: setup, Server: srv, TokenA: "token-a-0123456789", TokenB: "token-b-0123456789",
-		Duration: d, HugeUsers: 30, SmallUsers: 1000,
+		Duration: d, HugeUsers: huge, SmallUsers: small,
 	})
 	t.Log(res)
 	assert.Empty(t, res.BFailures, "every request of tenant B succeeds")
