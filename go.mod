@@ -7,6 +7,7 @@ require (
 	github.com/scim2/filter-parser/v2 v2.2.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/text v0.34.0
+	golang.org/x/time v0.14.0
 )
 
 require (

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -34,7 +33,7 @@ type ResourceHandler interface {
 
 // maxRetries bounds read-modify-write retries on concurrent changes by
 // other server instances (within one instance writes to a resource are
-// serialised by lockResource, so they never retry).
+// serialised by resourceLocks, so they never retry).
 const maxRetries = 32
 
 // backoff sleeps before retry number try: exponential from 1 ms, capped
@@ -42,22 +41,6 @@ const maxRetries = 32
 func backoff(try int) {
 	d := min(time.Millisecond<<min(try, 6), 50*time.Millisecond)
 	time.Sleep(time.Duration(rand.Int64N(int64(d)) + 1))
-}
-
-// lockResource serialises read-modify-write cycles on one resource within
-// this server instance, so concurrent PATCHes from an IdP queue instead of
-// failing their version checks. Locks are striped: 256 mutexes for all
-// resources. The storage version check still guards against other
-// instances.
-func (s *Server) lockResource(tenant, id string) (unlock func()) {
-	var h maphash.Hash
-	h.SetSeed(s.lockSeed)
-	h.WriteString(tenant)
-	h.WriteByte(0)
-	h.WriteString(id)
-	m := &s.locks[h.Sum64()%uint64(len(s.locks))]
-	m.Lock()
-	return m.Unlock
 }
 
 // decodeBody reads a JSON object request body.
@@ -114,36 +97,85 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		if err != nil {
 			return err
 		}
+		if err := s.checkFilter(flt); err != nil {
+			return err
+		}
 		query.Filter, query.Lookup = flt, lookup
 	}
 	proj := rt.ParseProjection(params.Get("attributes"), params.Get("excludedAttributes"))
 	query.WithMembers = rt.Kind == storage.KindGroup && proj.Members
+	startIndex := query.StartIndex
+	// The page is read in chunks and rendered until the byte budget is
+	// spent (at least one resource): a page of huge resources comes back
+	// shorter, with itemsPerPage saying so (RFC 7644 §3.4.2.4), and the
+	// resources read but not sent are at most one chunk.
+	want := query.Count
+	if !query.TotalOnly {
+		query.Count = min(want, listChunk)
+	}
 	page, err := s.store.List(r.Context(), q.tenant, query)
 	if err != nil {
 		return storeError(err)
 	}
-	var b buf
-	b.WriteString(`{"schemas":["` + schema.ListResponseURN + `"],"totalResults":`)
-	b.WriteString(strconv.Itoa(page.Total))
-	b.WriteString(`,"itemsPerPage":`)
-	b.WriteString(strconv.Itoa(len(page.Resources)))
-	b.WriteString(`,"startIndex":`)
-	b.WriteString(strconv.Itoa(query.StartIndex))
-	b.WriteString(`,"Resources":[`)
-	for i := range page.Resources {
-		if i > 0 {
-			b.WriteByte(',')
+	total := page.Total
+	var items buf
+	n, full := 0, false
+	for {
+		for i := range page.Resources {
+			res := &page.Resources[i]
+			var one buf
+			if err := s.renderResource(&one, q, rt, res, proj, page.Members[res.ID]); err != nil {
+				return err
+			}
+			if n > 0 && items.Len()+1+one.Len() > s.cfg.limits.pageBytes {
+				full = true
+				break
+			}
+			if n > 0 {
+				items.WriteByte(',')
+			}
+			items.Write(one.Bytes())
+			n++
 		}
-		res := &page.Resources[i]
-		if err := s.renderResource(&b, q, rt, res, proj, page.Members[res.ID]); err != nil {
-			return err
+		if full || query.TotalOnly || n >= want || len(page.Resources) < query.Count {
+			break
+		}
+		if err := r.Context().Err(); err != nil {
+			return storeError(err)
+		}
+		query.StartIndex += len(page.Resources)
+		// Read about what the rest of the budget holds, at the sizes
+		// seen so far.
+		query.Count = min(want-n, listChunk, (s.cfg.limits.pageBytes-items.Len())/max(1, items.Len()/n)+1)
+		if page, err = s.store.List(r.Context(), q.tenant, query); err != nil {
+			return storeError(err)
 		}
 	}
+	if full {
+		s.limitHit(r.Context(), q.tenant, LimitPageBytes)
+	}
+	var b buf
+	b.WriteString(`{"schemas":["` + schema.ListResponseURN + `"],"totalResults":`)
+	b.WriteString(strconv.Itoa(total))
+	b.WriteString(`,"itemsPerPage":`)
+	b.WriteString(strconv.Itoa(n))
+	b.WriteString(`,"startIndex":`)
+	b.WriteString(strconv.Itoa(startIndex))
+	b.WriteString(`,"Resources":[`)
+	b.Write(items.Bytes())
 	b.WriteString("]}")
 	return writeJSON(w, http.StatusOK, b.Bytes())
 }
 
+// listChunk is the most resources a list reads from the store at once:
+// the default page (an IdP's usual page is one read), and a bound on the
+// documents read but not sent when the page's byte budget runs out.
+const listChunk = storage.DefaultCount
+
 func (s *Server) get(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
+	if !validID(r.PathValue("id")) {
+		return notFound(storage.ErrNotFound, rt, r.PathValue("id"))
+	}
 	res, err := s.store.Get(r.Context(), q.tenant, rt.Kind, r.PathValue("id"))
 	if err != nil {
 		return notFound(err, rt, r.PathValue("id"))
@@ -321,10 +353,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err := s.applyUserNamePolicy(rt, doc, ""); err != nil {
 		return err
 	}
+	if err := s.checkWrite(doc, len(ms), ms); err != nil {
+		return err
+	}
 	now := s.cfg.now()
 	res := &storage.Resource{ID: s.cfg.newID(), Version: 1, Created: now, Modified: now}
 	if err := rt.Encode(doc, res); err != nil {
 		return ErrInternal.WithCause(err)
+	}
+	if err := s.checkEncoded(rt, res); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	if err := s.handPassword(ctx, q.tenant, res.ID, rep.HasPassword, rep.Password); err != nil {
@@ -371,7 +409,13 @@ func ifMatch(r *http.Request, res *storage.Resource) error {
 // wrote in between. An unchanged document is not written.
 func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
 	ctx := r.Context()
-	unlock := s.lockResource(q.tenant, id)
+	if !validID(id) {
+		return nil, nil, notFound(storage.ErrNotFound, rt, id)
+	}
+	unlock, err := s.locks.lock(ctx, q.tenant, id)
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
 	defer unlock()
 	for try := 0; ; try++ {
 		if try > 0 {
@@ -388,6 +432,11 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 		if err == nil {
 			err = s.applyUserNamePolicy(rt, doc, old.Name)
 		}
+		if err == nil && members != nil {
+			err = s.checkWrite(doc, len(members.Add)+len(members.Remove), members.Add)
+		} else if err == nil {
+			err = s.checkWrite(doc, 0)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -397,6 +446,9 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 		res := &storage.Resource{ID: old.ID, Version: old.Version, Created: old.Created, Modified: now}
 		if err := rt.Encode(doc, res); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
+		}
+		if err := s.checkEncoded(rt, res); err != nil {
+			return nil, nil, err
 		}
 		changed := !bytes.Equal(res.Data, old.Data)
 		var evs []provisioning.Event
@@ -532,11 +584,16 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
 	id := r.PathValue("id")
 	ctx := r.Context()
+	if !validID(id) {
+		return notFound(storage.ErrNotFound, rt, id)
+	}
 	var old *storage.Resource
 	if s.eventsOn() || r.Header.Get("If-Match") != "" {
-		unlock := s.lockResource(q.tenant, id)
+		unlock, err := s.locks.lock(ctx, q.tenant, id)
+		if err != nil {
+			return storeError(err)
+		}
 		defer unlock()
-		var err error
 		if old, err = s.store.Get(ctx, q.tenant, rt.Kind, id); err != nil {
 			return notFound(err, rt, id)
 		}

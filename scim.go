@@ -7,14 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -35,12 +33,12 @@ type Server struct {
 	users    *schema.ResourceType
 	groups   *schema.ResourceType
 	mux      *http.ServeMux
-	locks    [256]sync.Mutex // guards read-modify-write of resources, striped by tenant and id
-	lockSeed maphash.Seed    // picks the stripe
-	used     *usage          // records when credentials were last used
-	norms    normCounts      // what normalisation did, per tenant
-	health   healthTracker   // provisioning health, per tenant
-	dispatch http.Handler    // the routes inside the host's middleware
+	locks    *resourceLocks // guards read-modify-write of resources, per tenant and id
+	used     *usage         // records when credentials were last used
+	rates    *rateLimits    // per-tenant rate and concurrency limits; nil for none
+	norms    normCounts     // what normalisation did, per tenant
+	health   healthTracker  // provisioning health, per tenant
+	dispatch http.Handler   // the routes inside the host's middleware
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -52,21 +50,23 @@ type optionFunc func(*config) error
 func (f optionFunc) apply(c *config) error { return f(c) }
 
 type config struct {
-	baseURL      *url.URL
-	exts         []Extension
-	logger       *slog.Logger
-	now          func() time.Time
-	newID        func() string
-	maxBody      int64
-	defaultCount int
-	maxCount     int
-	norm         schema.Options
-	hooks        []provisioning.Hook
-	outbox       bool
-	password     PasswordHandler
-	userNames    []UserNamePolicy
-	observers    []Observer
-	middleware   []func(http.Handler) http.Handler
+	baseURL       *url.URL
+	exts          []Extension
+	logger        *slog.Logger
+	now           func() time.Time
+	newID         func() string
+	maxBody       int64
+	defaultCount  int
+	maxCount      int
+	norm          schema.Options
+	hooks         []provisioning.Hook
+	outbox        bool
+	password      PasswordHandler
+	userNames     []UserNamePolicy
+	observers     []Observer
+	middleware    []func(http.Handler) http.Handler
+	limits        limits
+	limitObserver func(context.Context, LimitEvent)
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -265,6 +265,7 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		maxBody:      1 << 20,
 		defaultCount: 100,
 		maxCount:     1000,
+		limits:       defaultLimits(),
 	}
 	for _, o := range opts {
 		if err := o.apply(&cfg); err != nil {
@@ -281,13 +282,14 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		exts = append(exts, e.schema())
 	}
 	s := &Server{
-		store:    store,
-		tokens:   tokens,
-		cfg:      cfg,
-		users:    schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
-		groups:   schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
-		lockSeed: maphash.MakeSeed(),
-		used:     newUsage(tokens, cfg.logger),
+		store:  store,
+		tokens: tokens,
+		cfg:    cfg,
+		users:  schema.NewResourceType(storage.KindUser, "/Users", escim.CoreUserSchema(), exts...),
+		groups: schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
+		locks:  newResourceLocks(),
+		used:   newUsage(tokens, cfg.logger),
+		rates:  newRateLimits(cfg.limits, time.Now),
 	}
 	s.routes()
 	s.dispatch = s.mux
@@ -429,6 +431,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			return
 		}
 		q.tenant, q.credential, q.base = cred.Tenant, cred.ID, s.baseURL(r)
+		release, err := s.admitRate(r.Context(), q.tenant)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
 		r2 := r
 		if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
 			// Work on the escaped form, so an id holding "%2F" stays one
@@ -495,10 +503,11 @@ func (s *Server) baseURL(r *http.Request) string {
 // predeclared values. A [ResourceHandler] may return its own with
 // [NewError].
 type Error struct {
-	status   int
-	scimType string
-	detail   string
-	cause    error
+	status     int
+	scimType   string
+	detail     string
+	cause      error
+	retryAfter int // seconds for a Retry-After header; 0 for the default
 }
 
 // NewError returns a SCIM error with the given HTTP status (400 to 599),
@@ -599,6 +608,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			se = storeError(err).(*Error)
 		}
 	}
+	s.noteLimit(r, err)
 	if q, _ := r.Context().Value(reqKey{}).(*request); q != nil {
 		q.err = se // logged with its cause when the request ends (observe)
 		if se != err && se.cause == nil {
@@ -607,11 +617,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	switch se.status {
-	case http.StatusUnauthorized:
+	if se.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="SCIM"`)
-	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", "5")
+	}
+	if ra := se.retryAfterHeader(); ra != "" {
+		h.Set("Retry-After", ra)
 	}
 	w.WriteHeader(se.status)
 	var b buf

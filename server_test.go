@@ -164,7 +164,7 @@ func TestIfMatch(t *testing.T) {
 }
 
 func TestConcurrentPatchesLoseNothing(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, _ := newTestServer(t, scimkit.WithConcurrencyLimit(0)) // 64 at once, as a stress test
 	w := serve(t, srv, http.MethodPost, "/Users", `{"userName":"bob"}`)
 	require.Equal(t, http.StatusCreated, w.Code)
 	id := idOf(t, w.Body.String())

@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,8 +128,24 @@ func newSession(tg Target, idp string) *session {
 // name returns a unique name for this run.
 func (s *session) name(what string) string { return "scimtest-" + s.run + "-" + what }
 
-// do sends one request; body is JSON text or "".
+// do sends one request; body is JSON text or "". As Entra does, it
+// waits out a 429 (the server's rate limit) for the Retry-After it names
+// and sends the request again, a few times at most.
 func (s *session) do(method, path, body string, hdr ...string) *response {
+	for try := 0; ; try++ {
+		r := s.doOnce(method, path, body, hdr...)
+		if r.status != http.StatusTooManyRequests || try >= 5 {
+			return r
+		}
+		secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+		if err != nil || secs < 1 {
+			secs = 1
+		}
+		time.Sleep(time.Duration(min(secs, 10)) * time.Second)
+	}
+}
+
+func (s *session) doOnce(method, path, body string, hdr ...string) *response {
 	r := &response{method: method, path: path}
 	u := s.base + path
 	var rd io.Reader

@@ -9,6 +9,9 @@
 #                                             # and removes DIR
 #   scripts/pg-throwaway.sh available         # exit 0 when server binaries
 #                                             # are installed
+#   scripts/pg-throwaway.sh pause DIR         # stops the server in DIR and
+#                                             # keeps its data (fault tests)
+#   scripts/pg-throwaway.sh resume DIR        # starts it again on its port
 #
 # start prints only shell `export` lines on stdout; every log line goes to
 # stderr. The cluster lives in a fresh temporary directory (data/,
@@ -255,12 +258,34 @@ cmd_stop() {
   log "stopped and removed $dir"
 }
 
+# cmd_pause stops the server of DIR (fast shutdown: sessions are
+# terminated, as when a database goes away) and keeps the cluster.
+cmd_pause() {
+  local dir=${1:-}
+  [ -n "$dir" ] && [ -f "$dir/$MARKER" ] || die "pause: $dir is not a throwaway cluster made by this script"
+  read_marker "$dir"
+  as_pg "$bindir/pg_ctl" stop -D "$dir/data" -m fast -w -t 30 >/dev/null || die "pg_ctl stop failed"
+  log "paused the server in $dir"
+}
+
+# cmd_resume starts the paused server of DIR again on its port.
+cmd_resume() {
+  local dir=${1:-}
+  [ -n "$dir" ] && [ -f "$dir/$MARKER" ] || die "resume: $dir is not a throwaway cluster made by this script"
+  read_marker "$dir"
+  as_pg "$bindir/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" -o "-p $port" >/dev/null ||
+    die "pg_ctl start failed"
+  log "resumed the server in $dir on port $port"
+}
+
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop "${2:-}" ;;
+  pause) cmd_pause "${2:-}" ;;
+  resume) cmd_resume "${2:-}" ;;
   available) find_bindir >/dev/null ;;
   *)
-    echo "usage: $0 start | stop [DIR] | available" >&2
+    echo "usage: $0 start | stop [DIR] | pause DIR | resume DIR | available" >&2
     exit 2
     ;;
 esac

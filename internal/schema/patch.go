@@ -3,7 +3,8 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scimkit/scimkit/storage"
@@ -29,35 +30,39 @@ func (m *MemberOps) replaceAll(ms []storage.Member) {
 	m.Change.Add = ms
 }
 
+// add records members to add; an earlier remove of the same id is
+// undone. The work is linear in the delta's size (a set, not a scan per
+// id).
 func (m *MemberOps) add(ms []storage.Member) {
 	m.Any = true
-	for _, x := range ms {
-		m.Change.Remove = without(m.Change.Remove, x.Value)
+	if len(m.Change.Remove) > 0 {
+		ids := make(map[string]struct{}, len(ms))
+		for _, x := range ms {
+			ids[x.Value] = struct{}{}
+		}
+		m.Change.Remove = slices.DeleteFunc(m.Change.Remove, func(id string) bool {
+			_, ok := ids[id]
+			return ok
+		})
 	}
 	m.Change.Add = append(m.Change.Add, ms...)
 }
 
+// remove records member ids to remove; an earlier add of the same id is
+// undone, in linear time as add.
 func (m *MemberOps) remove(ids []string) {
 	m.Any = true
-	for _, id := range ids {
-		for i := 0; i < len(m.Change.Add); i++ {
-			if m.Change.Add[i].Value == id {
-				m.Change.Add = append(m.Change.Add[:i], m.Change.Add[i+1:]...)
-				i--
-			}
+	if len(m.Change.Add) > 0 {
+		set := make(map[string]struct{}, len(ids))
+		for _, id := range ids {
+			set[id] = struct{}{}
 		}
+		m.Change.Add = slices.DeleteFunc(m.Change.Add, func(x storage.Member) bool {
+			_, ok := set[x.Value]
+			return ok
+		})
 	}
 	m.Change.Remove = append(m.Change.Remove, ids...)
-}
-
-func without(ids []string, id string) []string {
-	for i := 0; i < len(ids); i++ {
-		if ids[i] == id {
-			ids = append(ids[:i], ids[i+1:]...)
-			i--
-		}
-	}
-	return ids
 }
 
 // MaxOperations bounds the operations of one PATCH request.
@@ -368,9 +373,18 @@ func applyTo(container map[string]any, op string, t target, v any, opt Options, 
 			delete(container, a.Name)
 		}
 	case a.MultiValued && op == "add":
+		// Linear: each value is compared with the others through a set
+		// of canonical forms, not one by one (an add of N values to M
+		// used to cost N·M deep comparisons).
 		old, _ := container[a.Name].([]any)
+		seen := make(map[string]struct{}, len(old)+len(nv.([]any)))
+		for _, x := range old {
+			seen[canonical(x)] = struct{}{}
+		}
 		for _, x := range nv.([]any) {
-			if !containsValue(old, x) {
+			k := canonical(x)
+			if _, dup := seen[k]; !dup {
+				seen[k] = struct{}{}
 				old = append(old, x)
 			}
 		}
@@ -404,13 +418,15 @@ func setOrDeleteValue(m map[string]any, k string, v any) {
 	}
 }
 
-func containsValue(list []any, x any) bool {
-	for _, y := range list {
-		if reflect.DeepEqual(x, y) {
-			return true
-		}
+// canonical returns a form of a decoded JSON value that is equal for two
+// values exactly when they are deeply equal: its JSON encoding (object keys
+// sorted).
+func canonical(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%#v", v) // not JSON-encodable: compare by Go syntax
 	}
-	return false
+	return string(b)
 }
 
 // removeValues removes the elements of a multi-valued attribute equal to
@@ -421,15 +437,21 @@ func removeValues(container map[string]any, a *Attr, v any, path string, opt Opt
 	if err != nil || nv == nil {
 		return err
 	}
+	// Linear, as for add: sets of the canonical forms of the values to
+	// remove and of their "value" sub-attributes.
+	whole, byValue := map[string]struct{}{}, map[string]struct{}{}
+	for _, y := range nv.([]any) {
+		whole[canonical(y)] = struct{}{}
+		if a.IsComplex() && valueOf(y) != nil {
+			byValue[canonical(valueOf(y))] = struct{}{}
+		}
+	}
 	old, _ := container[a.Name].([]any)
 	out := old[:0]
 	for _, x := range old {
-		drop := false
-		for _, y := range nv.([]any) {
-			if reflect.DeepEqual(x, y) || a.IsComplex() && valueOf(x) != nil && reflect.DeepEqual(valueOf(x), valueOf(y)) {
-				drop = true
-				break
-			}
+		_, drop := whole[canonical(x)]
+		if !drop && a.IsComplex() && valueOf(x) != nil {
+			_, drop = byValue[canonical(valueOf(x))]
 		}
 		if !drop {
 			out = append(out, x)

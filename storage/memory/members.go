@@ -179,12 +179,11 @@ func (ms *memberSet) doc() []any {
 }
 
 // group returns the group entry or ErrNotFound.
-func (s *Store) group(tenantName, id string) (*tenant, *entry, error) {
-	tn := s.tenants[tenantName]
+func (tn *tenant) group(id string) (*entry, error) {
 	if tn == nil || tn.groups.byID[id] == nil {
-		return nil, nil, notFound(storage.KindGroup, id)
+		return nil, notFound(storage.KindGroup, id)
 	}
-	return tn, tn.groups.byID[id], nil
+	return tn.groups.byID[id], nil
 }
 
 // ChangeMembers applies ch to the group's member set atomically (RFC 7644
@@ -193,7 +192,7 @@ func (s *Store) group(tenantName, id string) (*tenant, *entry, error) {
 // applies ReplaceAll, Remove and Add in that order, sets each added
 // member's Type, bumps the group's Version and sets its Modified. It
 // returns [storage.ErrNotFound] when the group is absent.
-func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch storage.MemberChange) error {
+func (s *Store) ChangeMembers(_ context.Context, tenantName, groupID string, ch storage.MemberChange) error {
 	var c record
 	if ch.Group != nil {
 		var err error
@@ -201,8 +200,8 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 			return err
 		}
 	}
-	return s.tx(func() error {
-		tn, g, err := s.group(tenant, groupID)
+	return s.tenantTx(tenantName, false, func(tn *tenant) error {
+		g, err := tn.group(groupID)
 		if err != nil {
 			return err
 		}
@@ -216,10 +215,7 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 			}
 		}
 		if r := ch.Group; r != nil {
-			tb, err := s.table(tenant, storage.KindGroup, false)
-			if err != nil {
-				return err
-			}
+			tb := tn.groups
 			if r.Kind != storage.KindGroup || r.ID != groupID {
 				return fmt.Errorf("memory: group change for %s %q sent to group %q", r.Kind, r.ID, groupID)
 			}
@@ -242,7 +238,7 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 		}
 		g.res.Version++
 		g.res.modified = stamp(ch.Modified)
-		s.appendEvents(tenant, g.res.Version, ch.Events)
+		s.appendEvents(tenantName, g.res.Version, ch.Events)
 		if ch.Group != nil {
 			ch.Group.Version = g.res.Version
 		}
@@ -252,10 +248,10 @@ func (s *Store) ChangeMembers(_ context.Context, tenant, groupID string, ch stor
 
 // ListMembers returns the group's members in the order they were added,
 // or [storage.ErrNotFound] when the group is absent.
-func (s *Store) ListMembers(_ context.Context, tenant, groupID string) ([]storage.Member, error) {
+func (s *Store) ListMembers(_ context.Context, tenantName, groupID string) ([]storage.Member, error) {
 	var out []storage.Member
-	err := s.view(func() error {
-		_, g, err := s.group(tenant, groupID)
+	err := s.tenantView(tenantName, func(tn *tenant) error {
+		g, err := tn.group(groupID)
 		if err != nil {
 			return err
 		}

@@ -11,16 +11,23 @@ import (
 // Store is an in-memory [storage.Store]. It is safe for concurrent use.
 // The zero value is not usable; call [New].
 type Store struct {
-	mu sync.RWMutex // guards tenants, creds, credByHash and out
+	// mu guards the tenants map (not the tenants: each has its own lock,
+	// so one tenant's scan never delays another's write), creds and
+	// credByHash. It is held only for map look-ups.
+	mu sync.RWMutex
 	// tenants holds each tenant's resources; a tenant appears on its
-	// first write.
+	// first write and is never removed.
 	tenants map[string]*tenant
 	// creds holds each tenant's credentials by id.
 	creds map[string]map[string]*credential
 	// credByHash indexes every credential by its token hash.
 	credByHash map[string]*credential
-	// out is the outbox of every tenant.
-	out outbox
+	// outMu guards out, the outbox of every tenant. A write appends its
+	// events while it holds its tenant's lock (lock order: tenant, then
+	// outMu), so an event is in the outbox iff its change was applied,
+	// in the order of the changes to each resource.
+	outMu sync.Mutex
+	out   outbox
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -48,26 +55,60 @@ func (s *Store) view(f func() error) error {
 	return f()
 }
 
-// table returns the table of kind in tenant, creating the tenant when
-// create is set. It returns a nil table (and no error) for an absent tenant
-// when create is unset.
-func (s *Store) table(tenantName string, kind storage.Kind, create bool) (*table, error) {
-	if kind != storage.KindUser && kind != storage.KindGroup {
-		return nil, fmt.Errorf("memory: unknown kind %q", kind)
+// tenant returns the named tenant, creating it when create is set; it
+// returns nil for an absent tenant when create is unset.
+func (s *Store) tenant(name string, create bool) *tenant {
+	s.mu.RLock()
+	tn := s.tenants[name]
+	s.mu.RUnlock()
+	if tn != nil || !create {
+		return tn
 	}
-	tn := s.tenants[tenantName]
-	if tn == nil {
-		if !create {
-			return nil, nil
-		}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tn = s.tenants[name]; tn == nil {
 		tn = newTenant()
-		s.tenants[tenantName] = tn
+		s.tenants[name] = tn
 	}
-	return tn.table(kind), nil
+	return tn
+}
+
+// tenantTx runs f holding the write lock of the named tenant, created when
+// create is set. f gets a nil tenant when it is absent and create is
+// unset.
+func (s *Store) tenantTx(name string, create bool, f func(tn *tenant) error) error {
+	tn := s.tenant(name, create)
+	if tn == nil {
+		return f(nil)
+	}
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return f(tn)
+}
+
+// tenantView runs f holding the read lock of the named tenant (nil when
+// absent).
+func (s *Store) tenantView(name string, f func(tn *tenant) error) error {
+	tn := s.tenant(name, false)
+	if tn == nil {
+		return f(nil)
+	}
+	tn.mu.RLock()
+	defer tn.mu.RUnlock()
+	return f(tn)
+}
+
+// checkKind rejects kinds other than User and Group.
+func checkKind(kind storage.Kind) error {
+	if kind != storage.KindUser && kind != storage.KindGroup {
+		return fmt.Errorf("memory: unknown kind %q", kind)
+	}
+	return nil
 }
 
 // tenant holds one tenant's resources.
 type tenant struct {
+	mu            sync.RWMutex // guards everything below and the entries
 	users, groups *table
 }
 

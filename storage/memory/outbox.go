@@ -10,8 +10,8 @@ import (
 )
 
 // outbox holds the events of every tenant in Seq order. It is guarded by
-// the Store's mutex, so an event is appended in the same critical section
-// as its change.
+// the Store's outMu, which a write takes inside its tenant's lock, so an
+// event is appended in the same critical section as its change.
 type outbox struct {
 	seq    int64
 	events []*outEvent
@@ -28,8 +28,13 @@ type outEvent struct {
 }
 
 // appendEvents appends copies of evs for tenant at the resource version v.
-// Callers hold the write lock.
+// Callers hold the tenant's write lock.
 func (s *Store) appendEvents(tenant string, v int64, evs []storage.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
 	for _, e := range evs {
 		s.out.seq++
 		e.Seq, e.Tenant, e.Version, e.Attempts = s.out.seq, tenant, v, 0
@@ -50,7 +55,7 @@ func (s *Store) ListEvents(_ context.Context, tenant string, after int64, limit 
 		limit = 100
 	}
 	var out []storage.Event
-	err := s.view(func() error {
+	err := s.outTx(func() error {
 		i, _ := slices.BinarySearchFunc(s.out.events, after+1, func(o *outEvent, seq int64) int { return cmp.Compare(o.ev.Seq, seq) })
 		for _, o := range s.out.events[i:] {
 			if len(out) == limit {
@@ -76,7 +81,7 @@ type resourceKey struct {
 func (s *Store) ClaimEvents(_ context.Context, c storage.Claim) ([]storage.Event, error) {
 	limit := max(c.Limit, 1)
 	var out []storage.Event
-	err := s.tx(func() error {
+	err := s.outTx(func() error {
 		blocked := make(map[resourceKey]bool)
 		for s.out.head < len(s.out.events) && !s.out.events[s.out.head].delivered.IsZero() {
 			s.out.head++
@@ -104,7 +109,14 @@ func (s *Store) ClaimEvents(_ context.Context, c storage.Claim) ([]storage.Event
 	return out, err
 }
 
-// find returns the event with seq, or nil. Callers hold the lock.
+// outTx runs f holding outMu.
+func (s *Store) outTx(f func() error) error {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	return f()
+}
+
+// find returns the event with seq, or nil. Callers hold outMu.
 func (s *Store) find(seq int64) *outEvent {
 	i, ok := slices.BinarySearchFunc(s.out.events, seq, func(o *outEvent, seq int64) int { return cmp.Compare(o.ev.Seq, seq) })
 	if !ok {
@@ -115,7 +127,7 @@ func (s *Store) find(seq int64) *outEvent {
 
 // AckEvent marks the event delivered.
 func (s *Store) AckEvent(_ context.Context, seq int64, at time.Time) error {
-	return s.tx(func() error {
+	return s.outTx(func() error {
 		if o := s.find(seq); o != nil && o.delivered.IsZero() {
 			o.delivered, o.leased = at, time.Time{}
 		}
@@ -126,7 +138,7 @@ func (s *Store) AckEvent(_ context.Context, seq int64, at time.Time) error {
 // RetryEvent frees the event's lease, counts the attempt and defers the
 // next one to at.
 func (s *Store) RetryEvent(_ context.Context, seq int64, at time.Time) error {
-	return s.tx(func() error {
+	return s.outTx(func() error {
 		if o := s.find(seq); o != nil && o.delivered.IsZero() {
 			o.leased, o.next = time.Time{}, at
 			o.ev.Attempts++
@@ -138,7 +150,7 @@ func (s *Store) RetryEvent(_ context.Context, seq int64, at time.Time) error {
 // PruneEvents deletes the events delivered before before.
 func (s *Store) PruneEvents(_ context.Context, before time.Time) (int, error) {
 	n := 0
-	err := s.tx(func() error {
+	err := s.outTx(func() error {
 		kept := s.out.events[:0]
 		for _, o := range s.out.events {
 			if !o.delivered.IsZero() && o.delivered.Before(before) {

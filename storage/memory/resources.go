@@ -105,16 +105,16 @@ func notFound(kind storage.Kind, id string) error {
 // or, case-insensitively, r.Name (RFC 7643 §2.1), and
 // [storage.ErrInvalidMember] when a member names no User or Group of the
 // tenant; nothing is stored then.
-func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
+func (s *Store) Create(_ context.Context, tenantName string, r *storage.Resource, ev ...storage.Event) error {
 	c, err := stored(r)
 	if err != nil {
 		return err
 	}
-	return s.tx(func() error {
-		tb, err := s.table(tenant, r.Kind, true)
-		if err != nil {
-			return err
-		}
+	if err := checkKind(r.Kind); err != nil {
+		return err
+	}
+	return s.tenantTx(tenantName, true, func(tn *tenant) error {
+		tb := tn.table(r.Kind)
 		if tb.byID[r.ID] != nil {
 			return fmt.Errorf("memory: %s id %q: %w", r.Kind, r.ID, storage.ErrConflict)
 		}
@@ -126,7 +126,6 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource, ev
 		var add []*entry
 		if r.Kind == storage.KindGroup {
 			e.members = new(memberSet)
-			tn := s.tenants[tenant]
 			add = make([]*entry, len(r.Members))
 			for i, m := range r.Members {
 				if add[i] = tn.resolve(m.Value); add[i] == nil {
@@ -140,24 +139,23 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource, ev
 		for i, m := range r.Members[:len(add)] {
 			e.members.add(e, add[i], m.Display)
 		}
-		s.appendEvents(tenant, 1, ev)
+		s.appendEvents(tenantName, 1, ev)
 		r.Version = 1
 		return nil
 	})
 }
 
 // Get returns a copy of the resource, or [storage.ErrNotFound].
-func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
+func (s *Store) Get(_ context.Context, tenantName string, kind storage.Kind, id string) (*storage.Resource, error) {
 	var r storage.Resource
-	err := s.view(func() error {
-		tb, err := s.table(tenant, kind, false)
-		if err != nil {
-			return err
-		}
-		if tb == nil || tb.byID[id] == nil {
+	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	err := s.tenantView(tenantName, func(tn *tenant) error {
+		if tn == nil || tn.table(kind).byID[id] == nil {
 			return notFound(kind, id)
 		}
-		r = loaded(&tb.byID[id].res)
+		r = loaded(&tn.table(kind).byID[id].res)
 		return nil
 	})
 	if err != nil {
@@ -172,19 +170,19 @@ func (s *Store) Get(_ context.Context, tenant string, kind storage.Kind, id stri
 // [storage.ErrNotFound], [storage.ErrVersionMismatch] or
 // [storage.ErrConflict] (r.Name taken by another resource), in that order
 // of precedence, and changes nothing then.
-func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
+func (s *Store) Replace(_ context.Context, tenantName string, r *storage.Resource, ev ...storage.Event) error {
 	c, err := stored(r)
 	if err != nil {
 		return err
 	}
-	return s.tx(func() error {
-		tb, err := s.table(tenant, r.Kind, false)
-		if err != nil {
-			return err
-		}
-		if tb == nil || tb.byID[r.ID] == nil {
+	if err := checkKind(r.Kind); err != nil {
+		return err
+	}
+	return s.tenantTx(tenantName, false, func(tn *tenant) error {
+		if tn == nil || tn.table(r.Kind).byID[r.ID] == nil {
 			return notFound(r.Kind, r.ID)
 		}
+		tb := tn.table(r.Kind)
 		e := tb.byID[r.ID]
 		if err := tb.checkReplace(e, r); err != nil {
 			return err
@@ -195,7 +193,7 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource, e
 		e.res = c
 		tb.index(e)
 		r.Version = c.Version
-		s.appendEvents(tenant, c.Version, ev)
+		s.appendEvents(tenantName, c.Version, ev)
 		return nil
 	})
 }
@@ -215,14 +213,15 @@ func (tb *table) checkReplace(e *entry, r *storage.Resource) error {
 // Delete removes the resource, its member set if it is a Group, and every
 // membership naming it in the tenant's groups (without changing their
 // Version or Modified). It returns [storage.ErrNotFound] when absent.
-func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
-	return s.tx(func() error {
-		tb, err := s.table(tenant, kind, false)
-		if err != nil {
-			return err
-		}
+func (s *Store) Delete(_ context.Context, tenantName string, kind storage.Kind, id string, ev ...storage.Event) error {
+	if err := checkKind(kind); err != nil {
+		return err
+	}
+	return s.tenantTx(tenantName, false, func(tn *tenant) error {
 		e := (*entry)(nil)
-		if tb != nil {
+		var tb *table
+		if tn != nil {
+			tb = tn.table(kind)
 			e = tb.byID[id]
 		}
 		if e == nil {
@@ -237,7 +236,7 @@ func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id s
 		delete(tb.byID, id)
 		tb.unindex(e)
 		tb.order.remove(e)
-		s.appendEvents(tenant, e.res.Version, ev)
+		s.appendEvents(tenantName, e.res.Version, ev)
 		return nil
 	})
 }
@@ -246,13 +245,19 @@ func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id s
 // order (RFC 7644 §3.4.2). With q.Lookup it takes the candidates from an
 // index; with q.Filter it decodes each candidate and checks it with
 // [storage.Match]; with neither it slices the creation order directly.
-func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage.Page, error) {
+//
+// A scan stops with ctx's error when ctx is done (the client has gone).
+func (s *Store) List(ctx context.Context, tenantName string, q storage.Query) (storage.Page, error) {
 	var p storage.Page
-	err := s.view(func() error {
-		tb, err := s.table(tenant, q.Kind, false)
-		if err != nil || tb == nil {
-			return err
+	if err := checkKind(q.Kind); err != nil {
+		return p, err
+	}
+	err := s.tenantView(tenantName, func(tn *tenant) error {
+		if tn == nil {
+			return nil
 		}
+		tb := tn.table(q.Kind)
+		var err error
 		start, size := max(q.StartIndex, 1)-1, q.PageSize()
 		if q.Lookup == nil && q.Filter == nil {
 			p.Total = tb.order.live
@@ -264,7 +269,7 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 		var cands []*entry
 		switch {
 		case q.Lookup != nil && q.Lookup.Field == storage.LookupMember:
-			cands = s.tenants[tenant].groupsOf(q.Lookup.Value, tb)
+			cands = tn.groupsOf(q.Lookup.Value, tb)
 		case q.Lookup != nil:
 			if cands, err = tb.lookup(*q.Lookup); err != nil {
 				return err
@@ -274,9 +279,12 @@ func (s *Store) List(_ context.Context, tenant string, q storage.Query) (storage
 		}
 		// Count every match; keep those on the page.
 		var page []*entry
-		for _, e := range cands {
+		for i, e := range cands {
 			if e == nil {
 				continue
+			}
+			if i%256 == 255 && ctx.Err() != nil {
+				return ctx.Err()
 			}
 			if q.Filter != nil {
 				ok, err := match(q.Filter, e)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	msqlite "modernc.org/sqlite"
 
@@ -38,6 +39,12 @@ type dialect struct {
 	mu    sync.Mutex         // held by the open write transaction; guards conn and stmts
 	conn  *sql.Conn          // the writer, opened by the first Begin
 	stmts sqlstore.StmtCache // prepared on conn
+	// stale is set when an error said the database cannot be written
+	// (read-only, I/O error, full, cannot open): the next Begin opens a
+	// new writer, so that once the file is writable again (permissions
+	// fixed, disk remounted) writes resume with no restart. A connection
+	// SQLite opened read-only stays read-only for its life.
+	stale atomic.Bool
 }
 
 func (*dialect) Name() string { return "sqlite" }
@@ -49,6 +56,17 @@ func (*dialect) Migrations() [][]string { return migrations }
 // process holding it is waited for (busy_timeout) and then retried.
 func (d *dialect) Begin(ctx context.Context, db *sql.DB) (sqlstore.Tx, error) {
 	d.mu.Lock()
+	if d.stale.Swap(false) && d.conn != nil {
+		// Discard the connection rather than return it to the pool,
+		// where the next Begin could take it again. Connections the pool
+		// opened while the file was read-only are read-only too: a
+		// write on one marks the writer stale again, so each failed
+		// write drains one, and writes resume once they are gone.
+		_ = d.stmts.Close()
+		_ = d.conn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = d.conn.Close()
+		d.conn = nil
+	}
 	if d.conn == nil {
 		// Not ctx: the connection outlives this request.
 		conn, err := db.Conn(context.Background())
@@ -166,7 +184,7 @@ func (*dialect) Rebind(q string) string { return q }
 func (*dialect) Prepare() bool { return true }
 
 // Classify is the one place where SQLite errors become storage errors.
-func (*dialect) Classify(err error) (error, bool) {
+func (d *dialect) Classify(err error) (error, bool) {
 	if err == nil {
 		return nil, false
 	}
@@ -182,6 +200,8 @@ func (*dialect) Classify(err error) (error, bool) {
 			code = codeConstraintUnique
 		case strings.Contains(msg, "database is locked"):
 			code = codeBusy
+		case strings.Contains(msg, "attempt to write a readonly database"):
+			code = codeReadOnly
 		}
 	}
 	switch {
@@ -191,8 +211,10 @@ func (*dialect) Classify(err error) (error, bool) {
 		return fmt.Errorf("sqlite: %w: %w", storage.ErrInvalidMember, err), false
 	case code&0xff == codeBusy || code&0xff == codeLocked:
 		return err, true
-	case code&0xff == codeReadOnly || code&0xff == codeIOErr || code&0xff == codeFull || code&0xff == codeCantOpen,
-		errors.Is(err, sql.ErrConnDone), err.Error() == "sql: database is closed":
+	case code&0xff == codeReadOnly || code&0xff == codeIOErr || code&0xff == codeFull || code&0xff == codeCantOpen:
+		d.stale.Store(true)
+		return fmt.Errorf("sqlite: %w: %w", storage.ErrUnavailable, err), false
+	case errors.Is(err, sql.ErrConnDone), err.Error() == "sql: database is closed":
 		return fmt.Errorf("sqlite: %w: %w", storage.ErrUnavailable, err), false
 	case code&0xff == codeConstraint:
 		return fmt.Errorf("sqlite: %w", err), false

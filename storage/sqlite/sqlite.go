@@ -57,6 +57,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
+	// Keep connections for concurrent reads: opening one parses the
+	// schema and takes the driver's allocator lock, so with the default
+	// of two idle connections a burst of requests (one tenant's flood)
+	// opens and closes a connection per query and slows every tenant.
+	db.SetMaxIdleConns(idleConns)
 	s, err := New(ctx, db)
 	if err != nil {
 		_ = db.Close()
@@ -66,9 +71,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// idleConns is how many idle connections Open keeps.
+const idleConns = 32
+
 // New returns a Store on a database the host opened with the
 // modernc.org/sqlite driver. It switches the database to WAL mode and
-// migrates the schema. The host keeps ownership of db. The store keeps one
+// migrates the schema. The host keeps ownership of db; let it keep a few
+// idle connections (db.SetMaxIdleConns(32), as [Open] does): with the
+// default of two, concurrent requests open a connection each. The store keeps one
 // of db's connections for its writes (with a 10s busy timeout) and reads
 // on the others, so db must allow at least two open connections: New
 // returns an error for a handle limited to one (db.SetMaxOpenConns(1),

@@ -1,0 +1,5 @@
+//go:build !race
+
+package scimkit_test
+
+const raceEnabled = false
