@@ -59,7 +59,9 @@ func checkNoisy(t *testing.T, res noisytest.Result) {
 		sent += n
 	}
 	if over := float64(sent) - scimkit.DefaultRateBurst - scimkit.DefaultRateLimit*res.Seconds; over > 0 {
-		assert.GreaterOrEqual(t, float64(res.AStatuses[http.StatusTooManyRequests]), over, "A was rate limited")
+		// 10% slack: the harness's clock and the limiter's do not start
+		// at the same instant.
+		assert.GreaterOrEqual(t, float64(res.AStatuses[http.StatusTooManyRequests]), 0.9*over, "A was rate limited")
 	} else {
 		t.Logf("A sent %d requests in %.1f s: too few to meet the rate limit on this (loaded) machine", sent, res.Seconds)
 	}

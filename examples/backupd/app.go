@@ -48,6 +48,12 @@ type config struct {
 	adminToken     string
 	userExtensions []scimkit.Extension
 	logLevel       slog.Level
+	// rateLimit is each tenant's SCIM request rate per second (0: no
+	// limit; the crash test bursts far beyond an IdP's rate).
+	rateLimit float64
+	// concurrency bounds each tenant's SCIM requests in progress (0: no
+	// limit).
+	concurrency int
 	// now is the clock (nil: time.Now); tests pin it to step through
 	// token expiry.
 	now func() time.Time
@@ -217,6 +223,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		scimkit.WithOutbox(),
 		scimkit.WithObserver(a.metrics),
 		scimkit.WithClock(cfg.now),
+		scimkit.WithRateLimit(cfg.rateLimit, burst(cfg.rateLimit)),
+		scimkit.WithConcurrencyLimit(cfg.concurrency),
 	}
 	if cfg.baseURL != "" {
 		opts = append(opts, scimkit.WithBaseURL(cfg.baseURL))
@@ -421,3 +429,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// burst is the rate limiter's burst for rate: twice the rate, at least
+// one request (0 with no limit).
+func burst(rate float64) int {
+	if rate == 0 {
+		return 0
+	}
+	return max(1, int(2*rate))
+}

@@ -129,6 +129,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.devToken, "dev-token", "", "create tenant \"default\" with this fixed SCIM `token` (local testing only)")
 	fs.StringVar(&cfg.adminToken, "admin-token", os.Getenv("BACKUPD_ADMIN_TOKEN"), "admin API `secret` (default $BACKUPD_ADMIN_TOKEN, else random and printed)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	fs.Float64Var(&cfg.rateLimit, "rate-limit", scimkit.DefaultRateLimit, "SCIM requests per `second` per tenant, with bursts of twice that (0: no limit)")
+	fs.IntVar(&cfg.concurrency, "concurrency-limit", scimkit.DefaultConcurrencyLimit, "SCIM requests in progress at once per tenant (0: no limit)")
 	fs.Func("user-extension", "register a custom User extension `URN:attr1,attr2` (repeatable)", func(s string) error {
 		e, err := scimkit.ParseExtension(s)
 		if err != nil {

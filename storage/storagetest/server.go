@@ -39,6 +39,8 @@ func newServer(t *testing.T, s storage.Store) *server {
 	t.Helper()
 	srv := &server{token: "storagetest-token"}
 	h, err := scimkit.New(s, s,
+		// Suites send requests back to back: no rate limit.
+		scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0),
 		scimkit.WithClock(func() time.Time { return created }),
 		scimkit.WithIDGenerator(func() string {
 			id := fmt.Sprintf("Id-%02da", len(srv.ids)+1)
@@ -220,12 +222,6 @@ func testServerFilters(t *testing.T, newStore newStoreFunc) {
 		{"escape under not", "/Users", `not (userName eq "\u00c9MILE")`, except("émile")},
 		{"escape with sw", "/Users", `userName sw "corp\\"`, []string{`CORP\tom`, `CORP\zoe`}},
 		{"escaped newline matches nothing", "/Users", `title eq "tab\nhere"`, nil},
-		{"NUL matches no userName", "/Users", `userName eq "\u0000"`, nil},
-		{"NUL matches no id", "/Users", `id eq "\u0000"`, nil},
-		{"NUL is in no title", "/Users", `title co "\u0000"`, nil},
-		{"every userName differs from NUL", "/Users", `userName ne "bravo-x\u0000"`, allUsers},
-		{"NUL orders before every title", "/Users", `title gt "\u0000"`, []string{`CORP\tom`, `CORP\zoe`, "émile", "worker"}},
-		{"NUL is no member", "/Groups", `members[value eq "\u0000"]`, nil},
 
 		// Grammar the general parser used to reject.
 		{"value filter with three comparisons", "/Users", `emails[type eq "work" and value co "@x" and primary eq true]`, []string{"bravo-x"}},
@@ -302,6 +298,9 @@ func testServerFilters(t *testing.T, newStore newStoreFunc) {
 			`meta.created gt "yesterday"`, acmeURN + `:hireDate lt "2024-13-01T00:00:00Z"`, `meta.created lt "2024-03-01T12:00:00"`,
 			`userName eq "\x"`, `emails[type eq "work"`, `name eq "x"`, `active eq "yes"`,
 			fmt.Sprintf("%s userName pr%s", repeat("(", 65), repeat(")", 65)),
+			// U+0000 cannot be stored (PostgreSQL text), so no filter
+			// value may hold it, on every store alike.
+			`userName eq "\u0000"`, `id eq "\u0000"`, `title co "\u0000"`, `userName ne "bravo-x\u0000"`, `title gt "\u0000"`,
 		} {
 			code, _, body := srv.list(t, "/Users", f)
 			assert.Equal(t, http.StatusBadRequest, code, "%s", f)
