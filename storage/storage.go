@@ -80,6 +80,10 @@ type Resource struct {
 	// Data is the JSON object holding every attribute but id, meta and
 	// (for groups) members. Backends store it verbatim.
 	Data []byte
+	// Seat is set on a User that occupies one of its tenant's seats (an
+	// active user; see [Tenants] for the seat limit). Backends store it
+	// and count it from an index.
+	Seat bool
 }
 
 // Member is one member of a Group (RFC 7643 §4.2 "members").
@@ -291,4 +295,7 @@ type Store interface {
 	Resources
 	Members
 	Credentials
+	Tenants
+	UserStates
+	AuditLog
 }

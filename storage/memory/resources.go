@@ -25,6 +25,7 @@ type record struct {
 	Version              int64
 	created, modified    int64
 	group                bool
+	seat                 bool
 }
 
 // Kind returns the record's kind.
@@ -63,6 +64,7 @@ func stored(r *storage.Resource) (record, error) {
 		Emails:  slices.Clone(r.Emails),
 		Version: r.Version, created: stamp(r.Created), modified: stamp(r.Modified),
 		group: r.Kind == storage.KindGroup,
+		seat:  r.Seat && r.Kind == storage.KindUser,
 	}
 	for i, m := range c.Emails {
 		if m == c.Name {
@@ -81,6 +83,7 @@ func (r *record) view() storage.Resource {
 	return storage.Resource{
 		Kind: r.Kind(), ID: r.ID, ExternalID: r.ExternalID, Name: r.Name, Emails: r.Emails,
 		Version: r.Version, Created: unstamp(r.created), Modified: unstamp(r.modified),
+		Seat: r.seat,
 	}
 }
 
@@ -114,6 +117,13 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource) er
 		}
 		if tb.byName[foldName(r.Name)] != nil {
 			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
+		}
+		tn := s.tenants[tenant]
+		if c.seat {
+			if err := s.checkSeat(tenant, tn); err != nil {
+				return err
+			}
+			tn.seats++
 		}
 		e := &entry{res: c}
 		e.res.Version = 1
@@ -171,6 +181,13 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource) e
 		if err := tb.checkReplace(e, r); err != nil {
 			return err
 		}
+		tn := s.tenants[tenant]
+		if c.seat && !e.res.seat {
+			if err := s.checkSeat(tenant, tn); err != nil {
+				return err
+			}
+		}
+		tn.seats += seatDelta(e.res.seat, c.seat)
 		tb.unindex(e)
 		c.created = e.res.created
 		c.Version = e.res.Version + 1
@@ -214,6 +231,9 @@ func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id s
 		}
 		if e.members != nil {
 			e.members.clear(e)
+		}
+		if e.res.seat {
+			s.tenants[tenant].seats--
 		}
 		delete(tb.byID, id)
 		tb.unindex(e)

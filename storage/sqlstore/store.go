@@ -203,7 +203,7 @@ func (s *Store) tryWrite(ctx context.Context, begin func(context.Context, *sql.D
 // through, driver errors go to the dialect.
 func (s *Store) classify(err error) (error, bool) {
 	for _, e := range []error{storage.ErrNotFound, storage.ErrConflict, storage.ErrVersionMismatch,
-		storage.ErrInvalidMember, storage.ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
+		storage.ErrInvalidMember, storage.ErrSeatLimit, storage.ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return err, false
 		}
@@ -234,10 +234,15 @@ type row struct {
 	// distinct lower-cased forms, which triggers copy to scimkit_emails.
 	emails, emailFolds string
 	data, fold         []byte
+	// seat is 1 for a User holding a seat, else 0.
+	seat int
 }
 
 func toRow(r *storage.Resource) (row, error) {
 	w := row{name: r.Name, nameFold: strings.ToLower(r.Name), externalID: r.ExternalID, data: r.Data, emailFolds: "[]"}
+	if r.Seat && r.Kind == storage.KindUser {
+		w.seat = 1
+	}
 	if len(r.Emails) > 0 {
 		b, err := json.Marshal(r.Emails)
 		if err != nil {
@@ -311,12 +316,21 @@ func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource) 
 	if err != nil {
 		return err
 	}
-	err = s.single(ctx, func(tx Tx) error {
+	begin := s.single
+	if w.seat == 1 {
+		begin = s.write // the seat check and the insert are one step
+	}
+	err = begin(ctx, func(tx Tx) error {
+		if w.seat == 1 {
+			if err := s.checkSeat(ctx, tx, tenant); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_resources
-			(tenant, kind, id, name, name_fold, external_id, emails, email_folds, version, created, modified, data, fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`),
+			(tenant, kind, id, name, name_fold, external_id, emails, email_folds, version, created, modified, data, fold, seat)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`),
 			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails, w.emailFolds,
-			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold))
+			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold), w.seat)
 		return err
 	})
 	if err != nil {
@@ -335,7 +349,7 @@ type creationObserver interface {
 	Created(ctx context.Context, db *sql.DB)
 }
 
-const resourceColumns = "r.rid, r.id, r.external_id, r.name, r.emails, r.version, r.created, r.modified, r.data"
+const resourceColumns = "r.rid, r.id, r.external_id, r.name, r.emails, r.version, r.created, r.modified, r.data, r.seat"
 
 // scanResource reads the columns of resourceColumns.
 func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64, *storage.Resource, error) {
@@ -344,10 +358,12 @@ func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64,
 		r                 = &storage.Resource{Kind: kind}
 		emails            string
 		created, modified int64
+		seat              int
 	)
-	if err := sc.Scan(&rid, &r.ID, &r.ExternalID, &r.Name, &emails, &r.Version, &created, &modified, &r.Data); err != nil {
+	if err := sc.Scan(&rid, &r.ID, &r.ExternalID, &r.Name, &emails, &r.Version, &created, &modified, &r.Data, &seat); err != nil {
 		return 0, nil, err
 	}
+	r.Seat = seat == 1
 	if emails != "" {
 		if err := json.Unmarshal([]byte(emails), &r.Emails); err != nil {
 			return 0, nil, fmt.Errorf("sqlstore: %s %q: emails column: %w", kind, r.ID, err)
@@ -377,7 +393,27 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource)
 	if err != nil {
 		return err
 	}
-	err = s.single(ctx, func(tx Tx) error {
+	begin := s.single
+	if w.seat == 1 {
+		begin = s.write // the seat check and the update are one step
+	}
+	err = begin(ctx, func(tx Tx) error {
+		if w.seat == 1 {
+			var had int
+			err := tx.QueryRowContext(ctx, s.sql(`SELECT seat FROM scimkit_resources
+				WHERE tenant = ? AND kind = ? AND id = ?`), tenant, string(r.Kind), r.ID).Scan(&had)
+			if errors.Is(err, sql.ErrNoRows) {
+				return s.notFound(r.Kind, r.ID)
+			}
+			if err != nil {
+				return err
+			}
+			if had == 0 {
+				if err := s.checkSeat(ctx, tx, tenant); err != nil {
+					return err
+				}
+			}
+		}
 		_, err := s.update(ctx, tx, tenant, r, w, r.Modified)
 		return err
 	})
@@ -394,9 +430,9 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource)
 func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Resource, w row, modified time.Time) (int64, error) {
 	var rid int64
 	err := tx.QueryRowContext(ctx, s.sql(`UPDATE scimkit_resources SET
-		name = ?, name_fold = ?, external_id = ?, emails = ?, email_folds = ?, version = version + 1, modified = ?, data = ?, fold = ?
+		name = ?, name_fold = ?, external_id = ?, emails = ?, email_folds = ?, version = version + 1, modified = ?, data = ?, fold = ?, seat = ?
 		WHERE tenant = ? AND kind = ? AND id = ? AND version = ? RETURNING rid`),
-		w.name, w.nameFold, w.externalID, w.emails, w.emailFolds, micros(modified), string(w.data), string(w.fold),
+		w.name, w.nameFold, w.externalID, w.emails, w.emailFolds, micros(modified), string(w.data), string(w.fold), w.seat,
 		tenant, string(r.Kind), r.ID, r.Version).Scan(&rid)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return rid, err

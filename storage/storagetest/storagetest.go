@@ -16,7 +16,8 @@ import (
 // calls newStore once per test, from tests that may run in parallel; each
 // call must return an independent, empty store, and should close it with
 // t.Cleanup. Tests are grouped by guarantee ("Resources", "List",
-// "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency"), so
+// "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency",
+// "TenantSettings", "SeatLimit", "UserStates", "AuditLog", "DeleteTenant"), so
 // a backend can run a subset with -run.
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
@@ -30,6 +31,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, newStore) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	t.Run("TenantSettings", func(t *testing.T) { testTenantSettings(t, newStore) })
+	t.Run("SeatLimit", func(t *testing.T) { testSeatLimit(t, newStore) })
+	t.Run("UserStates", func(t *testing.T) { testUserStates(t, newStore) })
+	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, newStore) })
+	t.Run("DeleteTenant", func(t *testing.T) { testDeleteTenant(t, newStore) })
 }
 
 // newStoreFunc is the argument of [Run].
