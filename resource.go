@@ -329,16 +329,25 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err := rt.Encode(doc, res); err != nil {
 		return ErrInternal.WithCause(err)
 	}
+	res.Seat = rt.Kind == storage.KindUser && active(doc)
+	q.auditID = res.ID
 	ctx := r.Context()
+	if err := s.admitCreate(ctx, q, rt, res.ID, doc, ms); err != nil {
+		return err
+	}
 	if err := s.handPassword(ctx, q.tenant, res.ID, rep.HasPassword, rep.Password); err != nil {
 		return err
 	}
 	if err := s.store.Create(ctx, q.tenant, res); err != nil {
-		if errors.Is(err, storage.ErrConflict) {
+		switch {
+		case errors.Is(err, storage.ErrConflict):
 			return ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
+		case errors.Is(err, storage.ErrSeatLimit):
+			return seatError(q.policy, OpCreate, err)
 		}
 		return storeError(err)
 	}
+	s.afterCreate(ctx, q, res)
 	if len(ms) > 0 {
 		if err := s.store.ChangeMembers(ctx, q.tenant, res.ID, storage.MemberChange{Add: ms, Modified: now}); err != nil {
 			// Keep the create atomic for the client: undo it.
@@ -405,6 +414,7 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 		if err := rt.Encode(doc, res); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
 		}
+		res.Seat = rt.Kind == storage.KindUser && active(doc)
 		changed := !bytes.Equal(res.Data, old.Data)
 		switch {
 		case members != nil:
@@ -438,25 +448,31 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 	if err != nil {
 		return err
 	}
-	var wasActive, handed bool
+	var handed bool
+	var uc userChange
+	q.auditID = id
 	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
-		wasActive = s.storedActive(old)
+		uc.was, uc.is = s.storedActive(old), active(doc)
+		var ch *storage.MemberChange
+		if hasMembers {
+			ch = &storage.MemberChange{ReplaceAll: true, Add: ms}
+		}
+		if err := s.admitChange(r.Context(), q, rt, old, doc, ch, &uc); err != nil {
+			return nil, nil, err
+		}
 		if !handed {
 			handed = true
 			if err := s.handPassword(r.Context(), q.tenant, old.ID, rep.HasPassword, rep.Password); err != nil {
 				return nil, nil, err
 			}
 		}
-		if hasMembers {
-			return doc, &storage.MemberChange{ReplaceAll: true, Add: ms}, nil
-		}
-		return doc, nil, nil
+		return doc, ch, nil
 	})
 	if err != nil {
-		return err
+		return s.seatRefusal(q, err)
 	}
 	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
-	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
+	s.emit(r.Context(), s.afterChange(r.Context(), q, res, &uc), q.tenant, res, active(doc))
 	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
 }
 
@@ -472,16 +488,18 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	if err := decodeBody(r, &pr); err != nil {
 		return err
 	}
-	var wasActive, handed bool
+	var handed bool
+	var uc userChange
 	var rep schema.Report
 	opt := s.cfg.norm
 	opt.Report = &rep
+	q.auditID = id
 	res, doc, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
 		}
-		wasActive = active(doc)
+		uc.was = active(doc)
 		rep.Reset() // a retry applies the operations again
 		mo, err := rt.ApplyPatch(doc, pr.Operations, opt)
 		if err != nil {
@@ -493,16 +511,21 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 				return nil, nil, err
 			}
 		}
-		if !mo.Any {
-			return doc, nil, nil
+		var ch *storage.MemberChange
+		if mo.Any {
+			ch = &mo.Change
 		}
-		return doc, &mo.Change, nil
+		uc.is = active(doc)
+		if err := s.admitChange(r.Context(), q, rt, old, doc, ch, &uc); err != nil {
+			return nil, nil, err
+		}
+		return doc, ch, nil
 	})
 	if err != nil {
-		return err
+		return s.seatRefusal(q, err)
 	}
 	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
-	s.emit(r.Context(), changeEvent(wasActive, active(doc)), q.tenant, res, active(doc))
+	s.emit(r.Context(), s.afterChange(r.Context(), q, res, &uc), q.tenant, res, active(doc))
 	if rt.Kind == storage.KindGroup && r.URL.Query().Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".
 		w.WriteHeader(http.StatusNoContent)
@@ -514,7 +537,20 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
 	id := r.PathValue("id")
 	ctx := r.Context()
+	q.auditID = id
 	var old *storage.Resource
+	if rt.Kind == storage.KindUser && (s.policyStore() != nil || len(s.cfg.admission) > 0) {
+		return s.deleteUserRequest(w, r, q, id)
+	}
+	if rt.Kind == storage.KindGroup && len(s.cfg.admission) > 0 {
+		pol, err := s.writePolicy(ctx, q)
+		if err != nil {
+			return err
+		}
+		if err := s.admit(ctx, Admission{Tenant: q.tenant, Op: OpDelete, Kind: rt.Kind, ID: id, Policy: *pol}); err != nil {
+			return err
+		}
+	}
 	if s.cfg.hook != nil || r.Header.Get("If-Match") != "" {
 		var err error
 		if old, err = s.store.Get(ctx, q.tenant, rt.Kind, id); err != nil {
@@ -534,6 +570,25 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *
 	return nil
 }
 
+// deleteUserRequest answers DELETE of a User under the tenant's policy.
+func (s *Server) deleteUserRequest(w http.ResponseWriter, r *http.Request, q *request, id string) error {
+	ctx := r.Context()
+	old, err := s.store.Get(ctx, q.tenant, storage.KindUser, id)
+	if err != nil {
+		return notFound(err, s.users, id)
+	}
+	if err := ifMatch(r, old); err != nil {
+		return err
+	}
+	evt, err := s.deleteUser(ctx, q, old)
+	if err != nil {
+		return err
+	}
+	s.emit(ctx, evt, q.tenant, old, s.storedActive(old))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 // active reads a user's active flag from a document (true when absent,
 // and for groups: RFC 7643 §4.1.1 leaves the default to the provider).
 func active(doc map[string]any) bool {
@@ -544,7 +599,7 @@ func active(doc map[string]any) bool {
 // storedActive reads the active flag of a stored resource; it decodes only
 // when a hook will be told.
 func (s *Server) storedActive(res *storage.Resource) bool {
-	if s.cfg.hook == nil {
+	if s.cfg.hook == nil && s.policyStore() == nil {
 		return true
 	}
 	var v struct {
@@ -554,6 +609,15 @@ func (s *Server) storedActive(res *storage.Resource) bool {
 		return true
 	}
 	return *v.Active
+}
+
+// seatRefusal gives a write refused for want of a seat its detailed
+// error.
+func (s *Server) seatRefusal(q *request, err error) error {
+	if errors.Is(err, storage.ErrSeatLimit) && q.policy != nil {
+		return seatError(q.policy, OpReactivate, err)
+	}
+	return err
 }
 
 func changeEvent(was, is bool) provisioning.EventType {

@@ -62,6 +62,9 @@ type config struct {
 	hook         provisioning.Hook
 	password     PasswordHandler
 	userNames    []UserNamePolicy
+	admission    []AdmissionRule
+	// auditRetention is how long audit entries are kept (0: forever).
+	auditRetention time.Duration
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -308,6 +311,11 @@ type request struct {
 	tenant     string
 	credential string // id of the credential that authenticated the request
 	base       string // absolute SCIM base URL, no trailing slash
+
+	policy      *Policy  // the tenant's policy, loaded by the first write step needing it
+	auditID     string   // id of the resource the request writes, for the audit log
+	auditDetail string   // what the lifecycle policy did, for the audit log
+	notes       []string // normalisations applied, for the audit log
 }
 
 type reqKey struct{}
@@ -354,8 +362,16 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func (s *Server) wrap(h func(http.ResponseWriter, *http.Request, *request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, _ := r.Context().Value(reqKey{}).(*request)
-		if err := h(w, r, q); err != nil {
+		rec := s.auditRecorder(w, r, q)
+		if rec != nil {
+			w = rec
+		}
+		err := h(w, r, q)
+		if err != nil {
 			s.writeError(w, r, err)
+		}
+		if rec != nil {
+			s.recordAudit(r, q, rec.status, err)
 		}
 	}
 }
@@ -548,19 +564,7 @@ func (e *Error) WithCause(cause error) *Error {
 // writeError answers err as a SCIM error (RFC 7644 §3.12). Anything that
 // is not an *Error is logged and answered as a generic 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var se *Error
-	if !errors.As(err, &se) {
-		var mbe *http.MaxBytesError
-		var ie *schema.Error
-		switch {
-		case errors.As(err, &mbe):
-			se = ErrPayloadTooLarge.WithDetail(fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
-		case errors.As(err, &ie):
-			se = &Error{status: http.StatusBadRequest, scimType: ie.ScimType, detail: ie.Detail}
-		default:
-			se = storeError(err).(*Error)
-		}
-	}
+	se := asError(err)
 	if se.status >= 500 {
 		s.cfg.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.status, "err", err)
 	}
@@ -587,6 +591,24 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	_, _ = w.Write(b.Bytes())
 }
 
+// asError returns the SCIM error answered for err.
+func asError(err error) *Error {
+	var se *Error
+	if !errors.As(err, &se) {
+		var mbe *http.MaxBytesError
+		var ie *schema.Error
+		switch {
+		case errors.As(err, &mbe):
+			se = ErrPayloadTooLarge.WithDetail(fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
+		case errors.As(err, &ie):
+			se = &Error{status: http.StatusBadRequest, scimType: ie.ScimType, detail: ie.Detail}
+		default:
+			se = storeError(err).(*Error)
+		}
+	}
+	return se
+}
+
 // storeError maps a storage error to a SCIM error, keeping the cause for
 // the log.
 func storeError(err error) error {
@@ -599,6 +621,8 @@ func storeError(err error) error {
 		return ErrNotFound.WithCause(err)
 	case errors.Is(err, storage.ErrConflict):
 		return ErrUniqueness.WithCause(err)
+	case errors.Is(err, storage.ErrSeatLimit):
+		return ErrPolicy.WithDetail("seat limit reached: all of this tenant's seats are taken; nothing was changed").WithCause(err)
 	case errors.Is(err, storage.ErrInvalidMember):
 		return ErrInvalidValue.WithDetail("a member value names no User or Group of this tenant").WithCause(err)
 	case errors.Is(err, storage.ErrVersionMismatch):
