@@ -55,7 +55,7 @@ func newPolicyHarness(t *testing.T, pol scimkit.Policy, opts ...scimkit.Option) 
 }
 
 func (ph *policyHarness) advance(d time.Duration) { ph.now.Add(int64(d)) }
-func (ph *policyHarness) clock() time.Time      { return time.Unix(0, ph.now.Load()).UTC() }
+func (ph *policyHarness) clock() time.Time        { return time.Unix(0, ph.now.Load()).UTC() }
 
 // eventTypes returns the types of the events told for id, in order.
 func (ph *policyHarness) eventTypes(id string) []provisioning.EventType {
