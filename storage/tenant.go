@@ -107,28 +107,29 @@ type UserStates interface {
 	DueUserStates(ctx context.Context, at time.Time, limit int) ([]UserState, error)
 }
 
-// AuditEntry is one audited SCIM request.
+// AuditEntry is one audited SCIM request. Its JSON form (camelCase
+// names) is what an admin API can return as it is.
 type AuditEntry struct {
 	// Time is when the request was answered.
-	Time time.Time
+	Time time.Time `json:"time"`
 	// Credential is the id of the credential that authenticated the
 	// request (never the token).
-	Credential string
+	Credential string `json:"credential"`
 	// Operation is the HTTP method and the endpoint ("PATCH /Users").
-	Operation string
+	Operation string `json:"operation"`
 	// ResourceID is the id of the resource written or refused; "" when
 	// none.
-	ResourceID string
+	ResourceID string `json:"resourceId,omitempty"`
 	// Status is the HTTP status of the response.
-	Status int
+	Status int `json:"status"`
 	// ScimType is the scimType of an error response (RFC 7644 §3.12).
-	ScimType string
+	ScimType string `json:"scimType,omitempty"`
 	// Detail is an error response's detail, or what the lifecycle policy
 	// did ("preserved until 2025-01-31").
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// Normalizations lists what the server changed to accept the
 	// request ("DroppedAttribute roles.displayName").
-	Normalizations []string
+	Normalizations []string `json:"normalizations,omitempty"`
 }
 
 // AuditLog persists the audit log of each tenant. Implementations must be

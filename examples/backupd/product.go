@@ -62,6 +62,8 @@ type productState interface {
 	// deleteAccount removes the account and returns it, or false when
 	// there was none.
 	deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error)
+	// deleteTenant removes the tenant's settings and accounts.
+	deleteTenant(ctx context.Context, tenant string) error
 }
 
 // product is backupd's own logic on top of its state: the provisioning
@@ -91,7 +93,7 @@ func (p *product) hook(ctx context.Context, e provisioning.Event) {
 	if e.Kind != storage.KindUser {
 		return
 	}
-	if e.Type == provisioning.Deleted {
+	if e.Type == provisioning.Deleted || e.Type == provisioning.Purged {
 		acc, ok, err := p.deleteAccount(ctx, e.Tenant, e.ID)
 		switch {
 		case err != nil:
@@ -104,7 +106,13 @@ func (p *product) hook(ctx context.Context, e provisioning.Event) {
 	// Provisioned and Updated carry the current flag too (a user may be
 	// provisioned inactive); Deactivated and Reactivated are the flips.
 	status := "active"
-	if !e.Active {
+	switch {
+	case e.Type == provisioning.Preserved:
+		// Backups stop, data kept until the tenant's retention ends
+		// (Purged); the user may be gone from SCIM already (DELETE under
+		// the "preserve" deletion policy).
+		status = "preserved"
+	case !e.Active:
 		status = "suspended" // data kept: an account is only removed on Deleted
 	}
 	acc, created, err := p.putAccount(ctx, e.Tenant, account{
@@ -205,6 +213,13 @@ func (m *memState) putAccount(_ context.Context, id string, a account) (account,
 	}
 	acc.UserName, acc.Active, acc.Status = a.UserName, a.Active, a.Status
 	return *acc, created, nil
+}
+
+func (m *memState) deleteTenant(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tenants, id)
+	return nil
 }
 
 func (m *memState) deleteAccount(_ context.Context, id, userID string) (account, bool, error) {

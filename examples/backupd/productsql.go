@@ -225,6 +225,19 @@ func (s *sqlState) putAccount(ctx context.Context, tenant string, a account) (ac
 	return got, got.Created.UnixNano() == created, nil
 }
 
+// deleteTenant removes the tenant's accounts and settings in one
+// transaction.
+func (s *sqlState) deleteTenant(ctx context.Context, tenant string) error {
+	return s.write(ctx, func(ex execer) error {
+		for _, q := range []string{`DELETE FROM backupd_accounts WHERE tenant = ?`, `DELETE FROM backupd_tenants WHERE tenant = ?`} {
+			if _, err := ex.ExecContext(ctx, s.q(q), tenant); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func (s *sqlState) deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error) {
 	var a account
 	err := s.write(ctx, func(ex execer) error {
