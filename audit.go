@@ -78,8 +78,12 @@ func (s *Server) recordAudit(r *http.Request, q *request, status int, err error)
 	if !write && (status < 400 || status == http.StatusNotFound && r.Method == http.MethodGet) {
 		return
 	}
+	at := q.at // the write's own time: no second reading of the clock
+	if at.IsZero() {
+		at = s.cfg.now()
+	}
 	e := storage.AuditEntry{
-		Time:           s.cfg.now(),
+		Time:           at,
 		Credential:     q.credential,
 		Operation:      r.Method + " " + endpointOf(r.URL.Path),
 		ResourceID:     truncate(q.auditID, maxPolicyString),

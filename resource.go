@@ -325,6 +325,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 		return err
 	}
 	now := s.cfg.now()
+	q.at = now
 	res := &storage.Resource{ID: s.cfg.newID(), Version: 1, Created: now, Modified: now}
 	if err := rt.Encode(doc, res); err != nil {
 		return ErrInternal.WithCause(err)
@@ -408,6 +409,7 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			return nil, nil, err
 		}
 		now := s.cfg.now()
+		q.at = now
 		// old.ID, not id: id is a substring of the request line, which a
 		// store keeping the string would keep alive with it.
 		res := &storage.Resource{ID: old.ID, Version: old.Version, Created: old.Created, Modified: now}

@@ -312,10 +312,11 @@ type request struct {
 	credential string // id of the credential that authenticated the request
 	base       string // absolute SCIM base URL, no trailing slash
 
-	policy      *Policy  // the tenant's policy, loaded by the first write step needing it
-	auditID     string   // id of the resource the request writes, for the audit log
-	auditDetail string   // what the lifecycle policy did, for the audit log
-	notes       []string // normalisations applied, for the audit log
+	policy      *Policy   // the tenant's policy, loaded by the first write step needing it
+	auditID     string    // id of the resource the request writes, for the audit log
+	auditDetail string    // what the lifecycle policy did, for the audit log
+	notes       []string  // normalisations applied, for the audit log
+	at          time.Time // the time the request's write was stamped with, for the audit log
 }
 
 type reqKey struct{}
