@@ -24,6 +24,11 @@ func (s *Server) DeleteTenant(ctx context.Context, tenant string) error {
 	if err := validTenant(tenant); err != nil {
 		return err
 	}
+	// Write the audit entries still queued first, so none lands after
+	// the deletion.
+	if err := s.audit.flush(ctx); err != nil {
+		return err
+	}
 	// Hook point: once events are kept in an outbox, the store deletes
 	// the tenant's undelivered events in the same transaction.
 	if err := ps.DeleteTenant(ctx, tenant); err != nil {

@@ -616,3 +616,24 @@ func TestPolicyNeedsAPolicyStore(t *testing.T) {
 
 // resourcesOnly hides every method of a store but the ResourceHandler's.
 type resourcesOnly struct{ scimkit.ResourceHandler }
+
+// failingAudit is a store whose audit log cannot be written.
+type failingAudit struct{ *memory.Store }
+
+func (failingAudit) AppendAudit(context.Context, string, []storage.AuditEntry) error {
+	return errors.New("audit table is gone")
+}
+
+func TestAuditFailureNeverFailsARequest(t *testing.T) {
+	mem := memory.New()
+	srv, err := scimkit.New(failingAudit{mem}, mem)
+	require.NoError(t, err)
+	tok, _, err := scimkit.GenerateToken(t.Context(), mem, "acme")
+	require.NoError(t, err)
+	rec := send(srv, http.MethodPost, "/Users", tok, fmt.Sprintf(`{"schemas":[%q],"userName":"a@contoso.com"}`, userURN))
+	assert.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	require.NoError(t, srv.Flush(t.Context()))
+	entries, err := srv.Audit(t.Context(), "acme", time.Time{}, time.Time{}, 10)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}

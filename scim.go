@@ -39,6 +39,7 @@ type Server struct {
 	lockSeed maphash.Seed    // picks the stripe
 	used     *usage          // records when credentials were last used
 	norms    normCounts      // what normalisation did, per tenant
+	audit    *auditQueue     // audit entries waiting to be written
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -269,6 +270,9 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		groups:   schema.NewResourceType(storage.KindGroup, "/Groups", escim.CoreGroupSchema()),
 		lockSeed: maphash.MakeSeed(),
 		used:     newUsage(tokens, cfg.logger),
+	}
+	if ps, ok := store.(PolicyStore); ok {
+		s.audit = &auditQueue{store: ps, logger: cfg.logger}
 	}
 	s.routes()
 	return s, nil

@@ -135,8 +135,8 @@ type AuditEntry struct {
 // AuditLog persists the audit log of each tenant. Implementations must be
 // safe for concurrent use.
 type AuditLog interface {
-	// AppendAudit stores e for tenant.
-	AppendAudit(ctx context.Context, tenant string, e AuditEntry) error
+	// AppendAudit stores entries for tenant, in one atomic step.
+	AppendAudit(ctx context.Context, tenant string, entries []AuditEntry) error
 	// ListAudit returns up to limit entries of the tenant with Time at or
 	// after since and before until (zero until: no upper bound), oldest
 	// first, from an index on (tenant, time).

@@ -161,17 +161,19 @@ func (s *Store) DueUserStates(_ context.Context, at time.Time, limit int) ([]sto
 	return out, err
 }
 
-// AppendAudit stores a copy of e.
-func (s *Store) AppendAudit(_ context.Context, tenant string, e storage.AuditEntry) error {
-	e.Normalizations = slices.Clone(e.Normalizations)
+// AppendAudit stores copies of entries.
+func (s *Store) AppendAudit(_ context.Context, tenant string, entries []storage.AuditEntry) error {
 	return s.tx(func() error {
-		log := s.audit[tenant]
-		// Keep the log in time order; entries nearly always come last.
-		i := len(log)
-		for i > 0 && log[i-1].Time.After(e.Time) {
-			i--
+		for _, e := range entries {
+			e.Normalizations = slices.Clone(e.Normalizations)
+			log := s.audit[tenant]
+			// Keep the log in time order; entries nearly always come last.
+			i := len(log)
+			for i > 0 && log[i-1].Time.After(e.Time) {
+				i--
+			}
+			s.audit[tenant] = slices.Insert(log, i, e)
 		}
-		s.audit[tenant] = slices.Insert(log, i, e)
 		return nil
 	})
 }

@@ -51,9 +51,9 @@ func (s *Store) DueUserStates(ctx context.Context, at time.Time, limit int) ([]s
 	return s.sql.DueUserStates(ctx, at, limit)
 }
 
-// AppendAudit stores e for tenant.
-func (s *Store) AppendAudit(ctx context.Context, tenant string, e storage.AuditEntry) error {
-	return s.sql.AppendAudit(ctx, tenant, e)
+// AppendAudit stores entries for tenant in one transaction.
+func (s *Store) AppendAudit(ctx context.Context, tenant string, entries []storage.AuditEntry) error {
+	return s.sql.AppendAudit(ctx, tenant, entries)
 }
 
 // ListAudit returns up to limit entries with since <= Time < until, oldest

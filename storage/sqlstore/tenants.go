@@ -209,22 +209,31 @@ func (s *Store) DueUserStates(ctx context.Context, at time.Time, limit int) ([]s
 		WHERE until > 0 AND until <= ? ORDER BY until LIMIT ?`, micros(at), limit)
 }
 
-// AppendAudit stores e.
-func (s *Store) AppendAudit(ctx context.Context, tenant string, e storage.AuditEntry) error {
-	norms := ""
-	if len(e.Normalizations) > 0 {
-		b, err := json.Marshal(e.Normalizations)
-		if err != nil {
-			return err
-		}
-		norms = string(b)
+// AppendAudit stores entries in one transaction.
+func (s *Store) AppendAudit(ctx context.Context, tenant string, entries []storage.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	return s.single(ctx, func(tx Tx) error {
-		_, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_audit
-			(tenant, at, credential, operation, resource_id, status, scim_type, detail, normalizations)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			tenant, micros(e.Time), e.Credential, e.Operation, e.ResourceID, e.Status, e.ScimType, e.Detail, norms)
-		return err
+	norms := make([]string, len(entries))
+	for i, e := range entries {
+		if len(e.Normalizations) > 0 {
+			b, err := json.Marshal(e.Normalizations)
+			if err != nil {
+				return err
+			}
+			norms[i] = string(b)
+		}
+	}
+	return s.write(ctx, func(tx Tx) error {
+		for i, e := range entries {
+			if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO scimkit_audit
+				(tenant, at, credential, operation, resource_id, status, scim_type, detail, normalizations)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				tenant, micros(e.Time), e.Credential, e.Operation, e.ResourceID, e.Status, e.ScimType, e.Detail, norms[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

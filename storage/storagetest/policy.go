@@ -266,9 +266,9 @@ func testAuditLog(t *testing.T, newStore newStoreFunc) {
 				e.Status, e.ScimType, e.Detail = 409, "uniqueness", "taken"
 				e.Normalizations = []string{"DroppedAttribute roles.displayName"}
 			}
-			require.NoError(t, s.AppendAudit(ctx, tenantA, e))
+			require.NoError(t, s.AppendAudit(ctx, tenantA, []storage.AuditEntry{e}))
 		}
-		require.NoError(t, s.AppendAudit(ctx, tenantB, storage.AuditEntry{Time: t0, Operation: "DELETE /Users", Status: 204}))
+		require.NoError(t, s.AppendAudit(ctx, tenantB, []storage.AuditEntry{{Time: t0, Operation: "DELETE /Users", Status: 204}}))
 
 		all, err := s.ListAudit(ctx, tenantA, time.Time{}, time.Time{}, 100)
 		require.NoError(t, err)
@@ -307,7 +307,7 @@ func testDeleteTenant(t *testing.T, newStore newStoreFunc) {
 			mustChange(t, s, tn, "g1", add("u1"))
 			require.NoError(t, s.CreateCredential(ctx, tn, storage.Credential{ID: "c1", Created: t0}, []byte("hash-"+tn)))
 			require.NoError(t, s.PutUserState(ctx, tn, storage.UserState{ID: "u1", State: storage.StatePending}))
-			require.NoError(t, s.AppendAudit(ctx, tn, storage.AuditEntry{Time: t0, Operation: "POST /Users", Status: 201}))
+			require.NoError(t, s.AppendAudit(ctx, tn, []storage.AuditEntry{{Time: t0, Operation: "POST /Users", Status: 201}}))
 		}
 		require.NoError(t, s.DeleteTenant(ctx, tenantA))
 		require.NoError(t, s.DeleteTenant(ctx, "nobody"), "an empty tenant is no error")
