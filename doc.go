@@ -76,6 +76,20 @@
 //
 // # Lifecycle
 //
-// [WithHook] reports each provisioned, updated, deactivated, reactivated
-// and deleted resource to the host (package provisioning).
+// [WithHook] reports each provisioned, updated, deactivated, reactivated,
+// preserved, purged and deleted resource to the host (package
+// provisioning).
+//
+// # Policy
+//
+// Each tenant has a [Policy] ([Server.SetPolicy]): a seat limit the store
+// enforces atomically, protected users, allowed userName domains, what
+// deactivation and deletion do ([Suspend], [Delete], [Preserve] with a
+// retention that [Server.Purge] ends), whether the IdP may reactivate a
+// user an admin preserved, and a pending state until first login
+// ([Server.MarkLoggedIn]). [Server.UserState] tells the state a user is
+// in. A refusal is [ErrPolicy] (403) and changes nothing; hosts add rules
+// with [WithAdmissionRule]. Every write and refusal goes to the tenant's
+// audit log ([Server.Audit]); [Server.DeleteTenant] offboards a tenant and
+// [Server.Export] writes it out as SCIM JSON.
 package scimkit

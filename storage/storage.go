@@ -181,7 +181,9 @@ type Page struct {
 // concurrent use.
 type Resources interface {
 	// Create stores r. It returns ErrConflict when the tenant already has
-	// a resource of r.Kind with r.Name (case-insensitively) or r.ID.
+	// a resource of r.Kind with r.Name (case-insensitively) or r.ID, and
+	// (a backend implementing [Tenants]) ErrSeatLimit when r.Seat is set
+	// and the tenant's seats are taken.
 	Create(ctx context.Context, tenant string, r *Resource) error
 	// Get returns the resource or ErrNotFound.
 	Get(ctx context.Context, tenant string, kind Kind, id string) (*Resource, error)
@@ -190,7 +192,9 @@ type Resources interface {
 	// one the caller read), else it returns ErrVersionMismatch. On success
 	// the stored version, and r.Version, become r.Version+1. It returns
 	// ErrNotFound when absent and ErrConflict when r.Name is taken by
-	// another resource. Members are untouched; Created is kept.
+	// another resource, and ErrSeatLimit as Create does when it sets Seat
+	// on a resource stored without it. Members are untouched; Created is
+	// kept.
 	Replace(ctx context.Context, tenant string, r *Resource) error
 	// Delete removes the resource, its members (for a Group) and every
 	// membership that names it. It returns ErrNotFound when absent.
