@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -84,4 +85,32 @@ func (a *app) withStates(r *http.Request, tenant string, views []accountView) er
 		}
 	}
 	return nil
+}
+
+// runPurge purges preserved users whose retention ended (and audit entries
+// past their retention), at once and then every interval, until ctx ends.
+// Several backupd processes may run it on one database: a user is purged
+// once.
+func (a *app) runPurge(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := a.purgeOnce(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "purge failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purgeOnce runs one purge; the hook deletes the purged users' accounts.
+func (a *app) purgeOnce(ctx context.Context) (int, error) {
+	n, err := a.scim.Purge(ctx, a.cfg.now())
+	if n > 0 {
+		a.log.InfoContext(ctx, "preserved users purged", "users", n)
+	}
+	return n, err
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,7 +49,9 @@ func TestAdminPolicy(t *testing.T) {
 
 func testAdminPolicy(t *testing.T, store string) {
 	now := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
-	e := newEnv(t, config{store: store, now: func() time.Time { return now }})
+	var clock atomic.Int64
+	clock.Store(now.UnixNano())
+	e := newEnv(t, config{store: store, now: func() time.Time { return time.Unix(0, clock.Load()).UTC() }})
 	tok := e.onboard("acme", 20)
 	st := e.admin(http.MethodPut, "/admin/tenants/acme/scim/settings",
 		`{"seatLimit":2,"deactivation":"preserve","deletion":"preserve","retentionDays":30,"protected":["owner@acme.example"]}`)
@@ -125,6 +128,21 @@ func testAdminPolicy(t *testing.T, store string) {
 	require.Equal(t, http.StatusBadRequest, r.status)
 	assert.Contains(t, r.json(t)["message"], "deactivation: must be")
 	assert.Equal(t, "preserve", e.admin(http.MethodGet, "/admin/tenants/acme/scim", "")["policy"].(map[string]any)["deactivation"])
+
+	// 30 days on, the purge removes the preserved users, and the product
+	// their accounts.
+	n, err := e.app.purgeOnce(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	clock.Store(now.AddDate(0, 0, 30).UnixNano())
+	n, err = e.app.purgeOnce(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	accs := e.accounts("acme")
+	assert.NotContains(t, accs, ada)
+	assert.NotContains(t, accs, third)
+	assert.Contains(t, accs, owner)
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/scim/v2/Users/"+ada, tok, "").status)
 
 	// Offboarding removes everything of acme.
 	r = e.do(http.MethodDelete, "/admin/tenants/acme", testAdminToken, "")
