@@ -189,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() { errc <- hs.Serve(ln) }()
 	purged := make(chan struct{})
 	go func() { defer close(purged); a.runPurge(ctx, time.Hour) }()
-	defer func() { <-purged }() // before the store closes
+	defer func() { stop(); <-purged }() // before the store closes
 	select {
 	case err := <-errc:
 		return err
