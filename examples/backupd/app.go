@@ -177,6 +177,9 @@ type app struct {
 	adminMu sync.Mutex
 }
 
+// auditRetention is how long the SCIM audit log is kept.
+const auditRetention = 90 * 24 * time.Hour
+
 // newApp builds the product from cfg. The caller must call Close.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if cfg.adminToken != "" && len(cfg.adminToken) < minAdminTokenBytes {
@@ -203,6 +206,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		scimkit.WithLogger(log),
 		scimkit.WithOutbox(),
 		scimkit.WithClock(cfg.now),
+		scimkit.WithAuditRetention(auditRetention),
 	}
 	if cfg.baseURL != "" {
 		opts = append(opts, scimkit.WithBaseURL(cfg.baseURL))

@@ -11,7 +11,7 @@ import (
 // Store is an in-memory [storage.Store]. It is safe for concurrent use.
 // The zero value is not usable; call [New].
 type Store struct {
-	mu sync.RWMutex // guards tenants, creds, credByHash and out
+	mu sync.RWMutex // guards tenants, creds, credByHash, out, settings, states and audit
 	// tenants holds each tenant's resources; a tenant appears on its
 	// first write.
 	tenants map[string]*tenant
@@ -21,6 +21,12 @@ type Store struct {
 	credByHash map[string]*credential
 	// out is the outbox of every tenant.
 	out outbox
+	// settings holds each tenant's settings.
+	settings map[string]storage.TenantSettings
+	// states holds each tenant's user states by user id.
+	states map[string]map[string]storage.UserState
+	// audit holds each tenant's audit entries, oldest first.
+	audit map[string][]storage.AuditEntry
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -31,6 +37,9 @@ func New() *Store {
 		tenants:    make(map[string]*tenant),
 		creds:      make(map[string]map[string]*credential),
 		credByHash: make(map[string]*credential),
+		settings:   make(map[string]storage.TenantSettings),
+		states:     make(map[string]map[string]storage.UserState),
+		audit:      make(map[string][]storage.AuditEntry),
 	}
 }
 
@@ -69,6 +78,8 @@ func (s *Store) table(tenantName string, kind storage.Kind, create bool) (*table
 // tenant holds one tenant's resources.
 type tenant struct {
 	users, groups *table
+	// seats counts the users stored with Seat set.
+	seats int
 }
 
 func newTenant() *tenant {

@@ -25,6 +25,7 @@ type record struct {
 	Version              int64
 	created, modified    int64
 	group                bool
+	seat                 bool
 }
 
 // Kind returns the record's kind.
@@ -66,6 +67,7 @@ func stored(r *storage.Resource) (record, error) {
 		Emails:  slices.Clone(r.Emails),
 		Version: r.Version, created: stamp(r.Created), modified: stamp(r.Modified),
 		group: r.Kind == storage.KindGroup,
+		seat:  r.Seat && r.Kind == storage.KindUser,
 	}
 	for i, m := range c.Emails {
 		if m == c.Name {
@@ -84,6 +86,7 @@ func (r *record) view() storage.Resource {
 	return storage.Resource{
 		Kind: r.Kind(), ID: r.ID, ExternalID: r.ExternalID, Name: r.Name, Emails: r.Emails,
 		Version: r.Version, Created: unstamp(r.created), Modified: unstamp(r.modified),
+		Seat: r.seat,
 	}
 }
 
@@ -121,6 +124,13 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource, ev
 		if tb.byName[foldName(r.Name)] != nil {
 			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
 		}
+		tn := s.tenants[tenant]
+		if c.seat {
+			if err := s.checkSeat(tenant, tn); err != nil {
+				return err
+			}
+			tn.seats++
+		}
 		e := &entry{res: c}
 		e.res.Version = 1
 		var add []*entry
@@ -141,6 +151,7 @@ func (s *Store) Create(_ context.Context, tenant string, r *storage.Resource, ev
 			e.members.add(e, add[i], m.Display)
 		}
 		s.appendEvents(tenant, 1, ev)
+		s.stateOnWrite(tenant, r)
 		r.Version = 1
 		return nil
 	})
@@ -189,6 +200,13 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource, e
 		if err := tb.checkReplace(e, r); err != nil {
 			return err
 		}
+		tn := s.tenants[tenant]
+		if c.seat && !e.res.seat {
+			if err := s.checkSeat(tenant, tn); err != nil {
+				return err
+			}
+		}
+		tn.seats += seatDelta(e.res.seat, c.seat)
 		tb.unindex(e)
 		c.created = e.res.created
 		c.Version = e.res.Version + 1
@@ -196,6 +214,7 @@ func (s *Store) Replace(_ context.Context, tenant string, r *storage.Resource, e
 		tb.index(e)
 		r.Version = c.Version
 		s.appendEvents(tenant, c.Version, ev)
+		s.stateOnWrite(tenant, r)
 		return nil
 	})
 }
@@ -216,30 +235,36 @@ func (tb *table) checkReplace(e *entry, r *storage.Resource) error {
 // membership naming it in the tenant's groups (without changing their
 // Version or Modified). It returns [storage.ErrNotFound] when absent.
 func (s *Store) Delete(_ context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
-	return s.tx(func() error {
-		tb, err := s.table(tenant, kind, false)
-		if err != nil {
-			return err
-		}
-		e := (*entry)(nil)
-		if tb != nil {
-			e = tb.byID[id]
-		}
-		if e == nil {
-			return notFound(kind, id)
-		}
-		for _, g := range e.memberOf.list() {
-			g.members.removeEntry(g, e)
-		}
-		if e.members != nil {
-			e.members.clear(e)
-		}
-		delete(tb.byID, id)
-		tb.unindex(e)
-		tb.order.remove(e)
-		s.appendEvents(tenant, e.res.Version, ev)
-		return nil
-	})
+	return s.tx(func() error { return s.deleteLocked(tenant, kind, id, ev) })
+}
+
+// deleteLocked is Delete for a caller holding the write lock.
+func (s *Store) deleteLocked(tenant string, kind storage.Kind, id string, ev []storage.Event) error {
+	tb, err := s.table(tenant, kind, false)
+	if err != nil {
+		return err
+	}
+	e := (*entry)(nil)
+	if tb != nil {
+		e = tb.byID[id]
+	}
+	if e == nil {
+		return notFound(kind, id)
+	}
+	for _, g := range e.memberOf.list() {
+		g.members.removeEntry(g, e)
+	}
+	if e.members != nil {
+		e.members.clear(e)
+	}
+	if e.res.seat {
+		s.tenants[tenant].seats--
+	}
+	delete(tb.byID, id)
+	tb.unindex(e)
+	tb.order.remove(e)
+	s.appendEvents(tenant, e.res.Version, ev)
+	return nil
 }
 
 // List returns one page of the resources of q.Kind matching q, in creation
