@@ -93,4 +93,20 @@
 // the tenant. [Server.Health] reports a tenant's provisioning health:
 // last success, error rate over the last hour, and whether it risks an
 // Entra quarantine.
+//
+// # Policy
+//
+// Each tenant has a [Policy] ([Server.SetPolicy]): a seat limit the store
+// enforces atomically, protected users, allowed userName domains, what
+// deactivation and deletion do ([Suspend], [Delete], [Preserve] with a
+// retention that [Server.Purge] ends), whether the IdP may reactivate a
+// user an admin preserved, and a pending state until first login
+// ([Server.MarkLoggedIn]). [Server.UserState] tells the state a user is
+// in; the write that preserves a user yields a provisioning.Preserved
+// event instead of its Deactivated or Deleted one, and [Server.Purge] a
+// Purged one, each stored with the write that made it. A refusal is
+// [ErrPolicy] (403) and changes nothing; hosts add rules
+// with [WithAdmissionRule]. Every write and refusal goes to the tenant's
+// audit log ([Server.Audit]); [Server.DeleteTenant] offboards a tenant and
+// [Server.Export] writes it out as SCIM JSON.
 package scimkit

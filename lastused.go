@@ -159,4 +159,13 @@ func (u *usage) flush(ctx context.Context) error {
 // before closing a store. The Server stays usable. Without Flush, the
 // last minute of uses may not be recorded, and a write may still run
 // briefly after the last request.
-func (s *Server) Flush(ctx context.Context) error { return s.used.flush(ctx) }
+//
+// Flush also waits for the audit entries queued so far to be written.
+func (s *Server) Flush(ctx context.Context) error {
+	if s.audit != nil {
+		if err := s.audit.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return s.used.flush(ctx)
+}

@@ -101,6 +101,14 @@ func (c *normCounts) add(tenant string, notes []schema.Note) {
 	}
 }
 
+// drop forgets tenant's counts.
+func (c *normCounts) drop(tenant string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.tenants, tenant)
+	delete(c.attrs, tenant)
+}
+
 func (c *normCounts) list(tenant string) []Normalization {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -149,6 +157,7 @@ func (s *Server) noteNormalizations(ctx context.Context, r *http.Request, tenant
 	if q, _ := ctx.Value(reqKey{}).(*request); q != nil {
 		for _, n := range notes {
 			q.notes = append(q.notes, NormalizationKind(n.Kind))
+			q.auditNotes = append(q.auditNotes, string(n.Kind)+" "+truncate(n.Attr, maxNormAttrLen))
 		}
 	}
 	for _, kind := range []schema.NoteKind{schema.NoteDropped, schema.NotePrimary} {

@@ -357,31 +357,42 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 		return err
 	}
 	now := s.cfg.now()
+	q.at = now
 	res := &storage.Resource{ID: s.cfg.newID(), Version: 1, Created: now, Modified: now}
 	if err := rt.Encode(doc, res); err != nil {
 		return ErrInternal.WithCause(err)
 	}
+	res.Seat = rt.Kind == storage.KindUser && active(doc)
+	q.auditID = res.ID
 	if err := s.checkEncoded(rt, res); err != nil {
 		return err
 	}
 	ctx := r.Context()
+	if err := s.admitCreate(ctx, q, rt, res.ID, doc, ms); err != nil {
+		return err
+	}
 	if err := s.handPassword(ctx, q.tenant, res.ID, rep.HasPassword, rep.Password); err != nil {
 		return err
 	}
-	// One atomic write: the resource, a group's members and the events.
+	// One atomic write: the resource, a group's members, a user's
+	// lifecycle state and the events.
 	res.Members = ms
+	s.pendingOnCreate(q, res)
 	evs := s.createEvents(q.tenant, res, ms)
 	recs, err := s.records(evs)
 	if err != nil {
 		return err
 	}
 	if err := s.store.Create(ctx, q.tenant, res, recs...); err != nil {
-		if errors.Is(err, storage.ErrConflict) {
+		switch {
+		case errors.Is(err, storage.ErrConflict):
 			return ErrUniqueness.WithDetail(fmt.Sprintf("%s %q is already in use", rt.NameAttr, res.Name)).WithCause(err)
+		case errors.Is(err, storage.ErrSeatLimit):
+			return seatError(q.policy, OpCreate, err)
 		}
 		return storeError(err)
 	}
-	res.Members = nil
+	res.Members, res.State = nil, nil
 	s.noteNormalizations(ctx, r, q.tenant, &rep)
 	s.notify(ctx, res.Version, evs)
 	return s.respond(w, r, q, rt, res, http.StatusCreated, projection(r, rt))
@@ -441,12 +452,14 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 			return nil, nil, err
 		}
 		now := s.cfg.now()
+		q.at = now
 		// old.ID, not id: id is a substring of the request line, which a
 		// store keeping the string would keep alive with it.
 		res := &storage.Resource{ID: old.ID, Version: old.Version, Created: old.Created, Modified: now}
 		if err := rt.Encode(doc, res); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)
 		}
+		res.Seat = rt.Kind == storage.KindUser && active(doc)
 		if err := s.checkEncoded(rt, res); err != nil {
 			return nil, nil, err
 		}
@@ -474,6 +487,7 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 				return old, doc, nil // nothing changed: no write, no version, no event
 			}
 		}
+		s.lifecycleWrite(q, res, evs)
 		recs, err := s.records(evs)
 		if err != nil {
 			return nil, nil, err
@@ -513,22 +527,30 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 		return err
 	}
 	var handed bool
+	var uc userChange
+	q.auditID, q.life = id, &uc
 	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+		uc.is = active(doc)
+		var ch *storage.MemberChange
+		if hasMembers {
+			ch = &storage.MemberChange{ReplaceAll: true, Add: ms}
+		}
+		if err := s.admitChange(r.Context(), q, rt, old, doc, ch, &uc); err != nil {
+			return nil, nil, err
+		}
 		if !handed {
 			handed = true
 			if err := s.handPassword(r.Context(), q.tenant, old.ID, rep.HasPassword, rep.Password); err != nil {
 				return nil, nil, err
 			}
 		}
-		if hasMembers {
-			return doc, &storage.MemberChange{ReplaceAll: true, Add: ms}, nil
-		}
-		return doc, nil, nil
+		return doc, ch, nil
 	})
 	if err != nil {
-		return err
+		return s.seatRefusal(q, err)
 	}
 	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
+	s.afterChange(q, &uc)
 	return s.respond(w, r, q, rt, res, http.StatusOK, projection(r, rt))
 }
 
@@ -545,9 +567,11 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 		return err
 	}
 	var handed bool
+	var uc userChange
 	var rep schema.Report
 	opt := s.cfg.norm
 	opt.Report = &rep
+	q.auditID, q.life = id, &uc
 	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
@@ -564,15 +588,21 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 				return nil, nil, err
 			}
 		}
-		if !mo.Any {
-			return doc, nil, nil
+		var ch *storage.MemberChange
+		if mo.Any {
+			ch = &mo.Change
 		}
-		return doc, &mo.Change, nil
+		uc.is = active(doc)
+		if err := s.admitChange(r.Context(), q, rt, old, doc, ch, &uc); err != nil {
+			return nil, nil, err
+		}
+		return doc, ch, nil
 	})
 	if err != nil {
-		return err
+		return s.seatRefusal(q, err)
 	}
 	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
+	s.afterChange(q, &uc)
 	if rt.Kind == storage.KindGroup && r.URL.Query().Get("attributes") == "" {
 		// Entra: "returning a body with all members isn't advisable".
 		w.WriteHeader(http.StatusNoContent)
@@ -584,10 +614,23 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
 	id := r.PathValue("id")
 	ctx := r.Context()
+	q.auditID = id
 	if !validID(id) {
 		return notFound(storage.ErrNotFound, rt, id)
 	}
 	var old *storage.Resource
+	if rt.Kind == storage.KindUser && (s.policyStore() != nil || len(s.cfg.admission) > 0) {
+		return s.deleteUserRequest(w, r, q, id)
+	}
+	if rt.Kind == storage.KindGroup && len(s.cfg.admission) > 0 {
+		pol, err := s.writePolicy(ctx, q)
+		if err != nil {
+			return err
+		}
+		if err := s.admit(ctx, Admission{Tenant: q.tenant, Op: OpDelete, Kind: rt.Kind, ID: id, Policy: *pol}); err != nil {
+			return err
+		}
+	}
 	if s.eventsOn() || r.Header.Get("If-Match") != "" {
 		unlock, err := s.locks.lock(ctx, q.tenant, id)
 		if err != nil {
@@ -615,4 +658,44 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request, rt *
 	s.notify(ctx, 0, evs)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// deleteUserRequest answers DELETE of a User under the tenant's policy.
+func (s *Server) deleteUserRequest(w http.ResponseWriter, r *http.Request, q *request, id string) error {
+	ctx := r.Context()
+	unlock, err := s.locks.lock(ctx, q.tenant, id)
+	if err != nil {
+		return storeError(err)
+	}
+	defer unlock()
+	old, err := s.store.Get(ctx, q.tenant, storage.KindUser, id)
+	if err != nil {
+		return notFound(err, s.users, id)
+	}
+	if err := ifMatch(r, old); err != nil {
+		return err
+	}
+	evs, err := s.deleteUser(ctx, q, old)
+	if err != nil {
+		return err
+	}
+	s.notify(ctx, 0, evs)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// active reads a user's active flag from a document (true when absent,
+// and for groups: RFC 7643 §4.1.1 leaves the default to the provider).
+func active(doc map[string]any) bool {
+	b, ok := doc["active"].(bool)
+	return b || !ok
+}
+
+// seatRefusal gives a write refused for want of a seat its detailed
+// error.
+func (s *Server) seatRefusal(q *request, err error) error {
+	if errors.Is(err, storage.ErrSeatLimit) && q.policy != nil {
+		return seatError(q.policy, OpReactivate, err)
+	}
+	return err
 }

@@ -39,6 +39,7 @@ type Server struct {
 	norms    normCounts     // what normalisation did, per tenant
 	health   healthTracker  // provisioning health, per tenant
 	dispatch http.Handler   // the routes inside the host's middleware
+	audit    *auditQueue    // audit entries waiting to be written
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -67,6 +68,9 @@ type config struct {
 	middleware    []func(http.Handler) http.Handler
 	limits        limits
 	limitObserver func(context.Context, LimitEvent)
+	admission     []AdmissionRule
+	// auditRetention is how long audit entries are kept (0: forever).
+	auditRetention time.Duration
 }
 
 // WithBaseURL sets the public origin used in meta.location and the
@@ -291,6 +295,9 @@ func New(store ResourceHandler, tokens TokenStore, opts ...Option) (*Server, err
 		used:   newUsage(tokens, cfg.logger),
 		rates:  newRateLimits(cfg.limits, time.Now),
 	}
+	if ps, ok := store.(PolicyStore); ok {
+		s.audit = &auditQueue{store: ps, logger: cfg.logger}
+	}
 	s.routes()
 	s.dispatch = s.mux
 	for i := len(cfg.middleware) - 1; i >= 0; i-- {
@@ -347,6 +354,12 @@ type request struct {
 	notes              []NormalizationKind
 	limit              string
 	aborted            bool
+	policy             *Policy     // the tenant's policy, loaded by the first write step needing it
+	auditID            string      // id of the resource the request writes, for the audit log
+	auditDetail        string      // what the lifecycle policy did, for the audit log
+	life               *userChange // what admission learned of a PUT or PATCH of a User, for its write
+	auditNotes         []string    // normalisations applied (kind and attribute), for the audit log
+	at                 time.Time   // the time the request's write was stamped with, for the audit log
 }
 
 type reqKey struct{}
@@ -393,8 +406,16 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func (s *Server) wrap(h func(http.ResponseWriter, *http.Request, *request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, _ := r.Context().Value(reqKey{}).(*request)
-		if err := h(w, r, q); err != nil {
+		rec := s.auditRecorder(w, r, q)
+		if rec != nil {
+			w = rec
+		}
+		err := h(w, r, q)
+		if err != nil {
 			s.writeError(w, r, err)
+		}
+		if rec != nil {
+			s.recordAudit(r, q, rec.status, err)
 		}
 	}
 }
@@ -595,19 +616,7 @@ func (e *Error) WithCause(cause error) *Error {
 // writeError answers err as a SCIM error (RFC 7644 §3.12). Anything that
 // is not an *Error is logged and answered as a generic 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var se *Error
-	if !errors.As(err, &se) {
-		var mbe *http.MaxBytesError
-		var ie *schema.Error
-		switch {
-		case errors.As(err, &mbe):
-			se = ErrPayloadTooLarge.WithDetail(fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
-		case errors.As(err, &ie):
-			se = &Error{status: http.StatusBadRequest, scimType: ie.ScimType, detail: ie.Detail}
-		default:
-			se = storeError(err).(*Error)
-		}
-	}
+	se := asError(err)
 	s.noteLimit(r, err)
 	if q, _ := r.Context().Value(reqKey{}).(*request); q != nil {
 		q.err = se // logged with its cause when the request ends (observe)
@@ -638,6 +647,24 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	_, _ = w.Write(b.Bytes())
 }
 
+// asError returns the SCIM error answered for err.
+func asError(err error) *Error {
+	var se *Error
+	if !errors.As(err, &se) {
+		var mbe *http.MaxBytesError
+		var ie *schema.Error
+		switch {
+		case errors.As(err, &mbe):
+			se = ErrPayloadTooLarge.WithDetail(fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
+		case errors.As(err, &ie):
+			se = &Error{status: http.StatusBadRequest, scimType: ie.ScimType, detail: ie.Detail}
+		default:
+			se = storeError(err).(*Error)
+		}
+	}
+	return se
+}
+
 // storeError maps a storage error to a SCIM error, keeping the cause for
 // the log.
 func storeError(err error) error {
@@ -650,6 +677,8 @@ func storeError(err error) error {
 		return ErrNotFound.WithCause(err)
 	case errors.Is(err, storage.ErrConflict):
 		return ErrUniqueness.WithCause(err)
+	case errors.Is(err, storage.ErrSeatLimit):
+		return ErrPolicy.WithDetail("seat limit reached: all of this tenant's seats are taken; nothing was changed").WithCause(err)
 	case errors.Is(err, storage.ErrInvalidMember):
 		return ErrInvalidValue.WithDetail("a member value names no User or Group of this tenant").WithCause(err)
 	case errors.Is(err, storage.ErrVersionMismatch):

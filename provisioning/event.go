@@ -23,13 +23,21 @@ const (
 	Deactivated EventType = "user.deactivated"
 	// Reactivated: a user's active flag went from false to true.
 	Reactivated EventType = "user.reactivated"
-	// Preserved: the tenant's lifecycle policy preserved the user (data
-	// kept, access stopped), on deactivation or deletion.
+	// Preserved: the tenant's lifecycle policy (scimkit.Policy) preserved
+	// the user, on the IdP's deactivation or deletion under a Preserve
+	// disposition or on an admin's decision (scimkit.Server.PreserveUser):
+	// it holds no seat and its data is kept until Until (zero: until an
+	// admin purges it). It replaces, never accompanies, the [Deactivated]
+	// or [Deleted] event of that write; Changes lists what the write
+	// changed. A host stops the user's service and keeps their data.
 	Preserved EventType = "user.preserved"
-	// Purged: a preserved user's retention ended and its data is to be
-	// erased.
+	// Purged: a preserved user's retention ended (scimkit.Server.Purge)
+	// or an admin purged it (scimkit.Server.PurgeUser): the resource and
+	// its state are gone and the host deletes the user's data. Resource
+	// is the last stored document.
 	Purged EventType = "user.purged"
-	// Deleted: a user was deleted (DELETE, RFC 7644 §3.6).
+	// Deleted: a user was deleted (DELETE, RFC 7644 §3.6) and the policy
+	// did not preserve it.
 	Deleted EventType = "user.deleted"
 )
 
@@ -87,7 +95,9 @@ type Event struct {
 	ResourceID string `json:"-"`
 	// Version is the resource's version after the change (its ETag is
 	// W/"Version"); for a deletion, the version it had. Events of one
-	// resource have non-decreasing versions.
+	// resource have non-decreasing versions, except the [Purged] event of
+	// a user the IdP had deleted under a Preserve policy, whose Version
+	// is 0 (the resource is gone; it still comes last, in Seq order).
 	Version int64 `json:"-"`
 	// Time is when the change was made.
 	Time time.Time `json:"-"`
@@ -113,6 +123,9 @@ type Event struct {
 	// one may be reported, so apply them idempotently.
 	Added   []string `json:"added,omitempty"`
 	Removed []string `json:"removed,omitempty"`
+	// Until is when a [Preserved] user is due to be purged (zero: no
+	// retention set, kept until an admin purges it).
+	Until time.Time `json:"until,omitzero"`
 }
 
 // Record encodes e as an outbox row (Seq, Version and Attempts are left

@@ -87,6 +87,16 @@ type Resource struct {
 	// whatever the members. Ignored by every other method and never set
 	// on the way out: read members with ListMembers.
 	Members []Member
+	// Seat is set on a User that occupies one of its tenant's seats (an
+	// active user; see [Tenants] for the seat limit). Backends store it
+	// and count it from an index.
+	Seat bool
+	// State, on Create or Replace of a User by a backend implementing
+	// [UserStates], is the user's lifecycle state to store in the same
+	// atomic step as the write (State.ID and State.Tenant are ignored):
+	// an empty State.State removes the stored state, nil leaves it
+	// alone. Ignored by every other method and never set on the way out.
+	State *UserState
 }
 
 // Member is one member of a Group (RFC 7643 §4.2 "members").
@@ -190,8 +200,10 @@ type Resources interface {
 	// Create stores r, with r.Members for a Group, and appends ev to the
 	// outbox (see [Outbox]), all in one atomic step. It returns
 	// ErrConflict when the tenant already has a resource of r.Kind with
-	// r.Name (case-insensitively) or r.ID, and ErrInvalidMember as
-	// ChangeMembers does; then nothing is stored.
+	// r.Name (case-insensitively) or r.ID, ErrInvalidMember as
+	// ChangeMembers does, and (a backend implementing [Tenants])
+	// ErrSeatLimit when r.Seat is set and the tenant's seats are taken;
+	// then nothing is stored.
 	Create(ctx context.Context, tenant string, r *Resource, ev ...Event) error
 	// Get returns the resource or ErrNotFound.
 	Get(ctx context.Context, tenant string, kind Kind, id string) (*Resource, error)
@@ -200,8 +212,10 @@ type Resources interface {
 	// one the caller read), else it returns ErrVersionMismatch. On success
 	// the stored version, and r.Version, become r.Version+1. It returns
 	// ErrNotFound when absent and ErrConflict when r.Name is taken by
-	// another resource. Members are untouched; Created is kept. The
-	// events ev are appended to the outbox in the same atomic step.
+	// another resource, and ErrSeatLimit as Create does when it sets Seat
+	// on a resource stored without it. Members are untouched; Created is
+	// kept. The events ev are appended to the outbox in the same atomic
+	// step.
 	Replace(ctx context.Context, tenant string, r *Resource, ev ...Event) error
 	// Delete removes the resource, its members (for a Group) and every
 	// membership that names it, and appends ev to the outbox, in one
@@ -311,4 +325,7 @@ type Store interface {
 	Members
 	Credentials
 	Outbox
+	Tenants
+	UserStates
+	AuditLog
 }

@@ -23,7 +23,8 @@ import (
 //
 //	GET    /admin/tenants/{tenant}/scim                   status (never a token)
 //	POST   /admin/tenants/{tenant}/scim/enable            enable SCIM, returns the Tenant URLs
-//	PUT    /admin/tenants/{tenant}/scim/settings          {"accountSizeGB": 50}
+//	PUT    /admin/tenants/{tenant}/scim/settings          {"accountSizeGB": 50, "seatLimit": 25, "deactivation": "preserve", ...}
+//	                                                      (fields left out keep their value; see settingsRequest)
 //	POST   /admin/tenants/{tenant}/scim/tokens            {"label": "Entra", "expiresInDays": 365}: 201, a new token, shown once
 //	GET    /admin/tenants/{tenant}/scim/tokens            the tokens' id, label, created, expires, lastUsed (never a token)
 //	DELETE /admin/tenants/{tenant}/scim/tokens/{id}       revoke one token at once: 204
@@ -31,7 +32,11 @@ import (
 //	POST   /admin/tenants/{tenant}/scim/token             new token, shown once; the tenant's other tokens expire after
 //	                                                      {"overlapHours": N} (default 0: at once)
 //	POST   /admin/tenants/{tenant}/scim/disable           revoke every token; accounts are kept
-//	GET    /admin/tenants/{tenant}/accounts               the backup accounts provisioned users got
+//	GET    /admin/tenants/{tenant}/accounts               the backup accounts provisioned users got, with each
+//	                                                      user's state (active, pending, suspended, preserved + until)
+//	GET    /admin/tenants/{tenant}/audit?since=RFC3339&limit=N  the SCIM audit log, oldest first (limit 1 to 1000, default 100)
+//	DELETE /admin/tenants/{tenant}                        offboard: delete the tenant's users, groups, tokens, policy,
+//	                                                      audit log and backup accounts: 204
 //
 // New tokens expire after expiresInDays (1 to 3650, default 365); lastUsed
 // is recorded to the minute. Every route needs "Authorization: Bearer
@@ -55,6 +60,8 @@ func (a *app) adminRoutes() http.Handler {
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/disable", a.disable},
 		{http.MethodGet, "/admin/tenants/{tenant}/accounts", a.listAccounts},
 		{http.MethodGet, "/admin/tenants/{tenant}/scim/health", a.getHealth},
+		{http.MethodGet, "/admin/tenants/{tenant}/audit", a.getAudit},
+		{http.MethodDelete, "/admin/tenants/{tenant}", a.deleteTenant},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range routes {
@@ -170,6 +177,8 @@ type scimStatus struct {
 	AccountSizeGB int    `json:"accountSizeGB"`
 	TokenSet      bool   `json:"tokenSet"`
 	Accounts      int    `json:"accounts"`
+	// Policy is the tenant's SCIM provisioning policy.
+	Policy scimkit.Policy `json:"policy"`
 }
 
 func (a *app) status(r *http.Request, tenant string) (scimStatus, error) {
@@ -185,8 +194,13 @@ func (a *app) status(r *http.Request, tenant string) (scimStatus, error) {
 	if err != nil {
 		return scimStatus{}, err
 	}
+	pol, err := a.scim.Policy(r.Context(), tenant)
+	if err != nil {
+		return scimStatus{}, err
+	}
 	origin := a.origin(r)
 	return scimStatus{
+		Policy:        pol,
 		Tenant:        tenant,
 		SCIMEnabled:   s.SCIMEnabled,
 		TenantURL:     origin + scimBase,
@@ -235,34 +249,112 @@ func (a *app) disable(w http.ResponseWriter, r *http.Request, tenant string) err
 	return a.getStatus(w, r, tenant)
 }
 
-// settingsRequest is the body of PUT …/scim/settings. AccountSizeGB is kept
-// raw so that only a JSON integer is accepted (not 50.5, "50" or 5e1).
+// settingsRequest is the body of PUT …/scim/settings. Every field is
+// optional (at least one must be given); a field left out keeps its
+// value. Integers are kept raw so that only JSON integers are accepted
+// (not 50.5, "50" or 5e1).
+//
+//	accountSizeGB               1 to 10240: the quota of accounts created from now on
+//	seatLimit                   0 (none) or the most active users the IdP may provision
+//	deactivation                "suspend" (default) or "preserve": what active=false does
+//	deletion                    "delete" (default) or "preserve": what DELETE does
+//	retentionDays               0 (keep until purged) to 3650: how long preserved users are kept
+//	protected                   userNames or ids the IdP may never deactivate or delete
+//	allowedDomains              the only userName domains the IdP may provision ([] for any)
+//	pendingUntilLogin           keep new users pending until their first login
+//	idpMayReactivatePreserved   let the IdP reactivate users an admin preserved
 type settingsRequest struct {
-	AccountSizeGB json.RawMessage `json:"accountSizeGB"`
+	AccountSizeGB             json.RawMessage      `json:"accountSizeGB"`
+	SeatLimit                 json.RawMessage      `json:"seatLimit"`
+	Deactivation              *scimkit.Disposition `json:"deactivation"`
+	Deletion                  *scimkit.Disposition `json:"deletion"`
+	RetentionDays             json.RawMessage      `json:"retentionDays"`
+	Protected                 *[]string            `json:"protected"`
+	AllowedDomains            *[]string            `json:"allowedDomains"`
+	PendingUntilLogin         *bool                `json:"pendingUntilLogin"`
+	IdPMayReactivatePreserved *bool                `json:"idpMayReactivatePreserved"`
 }
+
+// maxSettingsBody bounds the settings body (protected users and domains
+// may be long lists).
+const maxSettingsBody = 256 << 10
 
 func (a *app) putSettings(w http.ResponseWriter, r *http.Request, tenant string) error {
 	var req settingsRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSettingsBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return errBadRequest.withMessage("the body must be a JSON object like {\"accountSizeGB\": 50}: " + jsonProblem(err))
+		return errBadRequest.withMessage("the body must be a JSON object like {\"accountSizeGB\": 50, \"seatLimit\": 25}: " + jsonProblem(err))
 	}
 	if dec.More() {
 		return errBadRequest.withMessage("the body must hold one JSON object")
 	}
-	raw := bytes.TrimSpace(req.AccountSizeGB)
-	if len(raw) == 0 {
-		return errBadRequest.withMessage("accountSizeGB is required")
+	if len(req.AccountSizeGB) == 0 && len(req.SeatLimit) == 0 && len(req.RetentionDays) == 0 && req.Deactivation == nil &&
+		req.Deletion == nil && req.Protected == nil && req.AllowedDomains == nil && req.PendingUntilLogin == nil &&
+		req.IdPMayReactivatePreserved == nil {
+		return errBadRequest.withMessage("give at least one setting, e.g. {\"accountSizeGB\": 50}")
 	}
-	gb, err := strconv.Atoi(string(raw))
-	if err != nil || gb < 1 || gb > maxAccountSizeGB {
-		return errBadRequest.withMessage(fmt.Sprintf("accountSizeGB must be an integer from 1 to %d", maxAccountSizeGB))
+	gb := 0
+	if raw := bytes.TrimSpace(req.AccountSizeGB); len(raw) > 0 {
+		var err error
+		if gb, err = strconv.Atoi(string(raw)); err != nil || gb < 1 || gb > maxAccountSizeGB {
+			return errBadRequest.withMessage(fmt.Sprintf("accountSizeGB must be an integer from 1 to %d", maxAccountSizeGB))
+		}
 	}
-	if err := a.product.setAccountSize(r.Context(), tenant, gb); err != nil {
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	pol, err := a.scim.Policy(r.Context(), tenant)
+	if err != nil {
 		return err
 	}
-	a.log.InfoContext(r.Context(), "account size set", "tenant", tenant, "accountSizeGB", gb)
+	changed := false
+	if raw := bytes.TrimSpace(req.SeatLimit); len(raw) > 0 {
+		if pol.SeatLimit, err = jsonInt(raw, 0, 0, 1<<31-1); err != nil {
+			return errBadRequest.withMessage("seatLimit must be 0 (no limit) or a positive integer")
+		}
+		changed = true
+	}
+	if raw := bytes.TrimSpace(req.RetentionDays); len(raw) > 0 {
+		if pol.RetentionDays, err = jsonInt(raw, 0, 0, 1<<31-1); err != nil {
+			return errBadRequest.withMessage("retentionDays must be an integer from 0 to 3650")
+		}
+		changed = true
+	}
+	if req.Deactivation != nil {
+		pol.Deactivation, changed = *req.Deactivation, true
+	}
+	if req.Deletion != nil {
+		pol.Deletion, changed = *req.Deletion, true
+	}
+	if req.Protected != nil {
+		pol.Protected, changed = *req.Protected, true
+	}
+	if req.AllowedDomains != nil {
+		pol.AllowedDomains, changed = *req.AllowedDomains, true
+	}
+	if req.PendingUntilLogin != nil {
+		pol.PendingUntilLogin, changed = *req.PendingUntilLogin, true
+	}
+	if req.IdPMayReactivatePreserved != nil {
+		pol.IdPMayReactivatePreserved, changed = *req.IdPMayReactivatePreserved, true
+	}
+	if changed {
+		if err := a.scim.SetPolicy(r.Context(), tenant, pol); err != nil {
+			var pe *scimkit.PolicyError
+			if errors.As(err, &pe) {
+				return errBadRequest.withMessage(pe.Field + ": " + pe.Reason)
+			}
+			return err
+		}
+		a.log.InfoContext(r.Context(), "scim policy set", "tenant", tenant, "seatLimit", pol.SeatLimit,
+			"deactivation", string(pol.Deactivation), "deletion", string(pol.Deletion), "retentionDays", pol.RetentionDays)
+	}
+	if gb > 0 {
+		if err := a.product.setAccountSize(r.Context(), tenant, gb); err != nil {
+			return err
+		}
+		a.log.InfoContext(r.Context(), "account size set", "tenant", tenant, "accountSizeGB", gb)
+	}
 	return a.getStatus(w, r, tenant)
 }
 
@@ -540,6 +632,9 @@ func (a *app) listAccounts(w http.ResponseWriter, r *http.Request, tenant string
 	}
 	views, err := a.profiles(r.Context(), tenant, accs)
 	if err != nil {
+		return err
+	}
+	if err := a.withStates(r, tenant, views); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, accountsResponse{Tenant: tenant, Accounts: views})

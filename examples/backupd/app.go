@@ -190,6 +190,9 @@ type app struct {
 	adminMu sync.Mutex
 }
 
+// auditRetention is how long the SCIM audit log is kept.
+const auditRetention = 90 * 24 * time.Hour
+
 // newApp builds the product from cfg. The caller must call Close.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if cfg.adminToken != "" && len(cfg.adminToken) < minAdminTokenBytes {
@@ -225,6 +228,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		scimkit.WithClock(cfg.now),
 		scimkit.WithRateLimit(cfg.rateLimit, burst(cfg.rateLimit)),
 		scimkit.WithConcurrencyLimit(cfg.concurrency),
+		scimkit.WithAuditRetention(auditRetention),
 	}
 	if cfg.baseURL != "" {
 		opts = append(opts, scimkit.WithBaseURL(cfg.baseURL))

@@ -74,6 +74,13 @@
 //	curl         -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim
 //	curl -X POST -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/disable
 //
+// Its provisioning policy (seat limit, what deactivation and deletion do,
+// protected users), audit log and offboarding:
+//
+//	curl -X PUT    -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme/scim/settings -d '{"seatLimit":25,"deactivation":"preserve","retentionDays":30}'
+//	curl           -H "Authorization: Bearer $A" 'http://127.0.0.1:8080/admin/tenants/acme/audit?since=2025-01-01T00:00:00Z'
+//	curl -X DELETE -H "Authorization: Bearer $A" http://127.0.0.1:8080/admin/tenants/acme
+//
 // Several tokens per tenant (one per IdP job), each shown once, valid 365
 // days unless expiresInDays says otherwise, revoked or rotated on its own:
 //
@@ -194,6 +201,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	purged := make(chan struct{})
+	go func() { defer close(purged); a.runPurge(ctx, time.Hour) }()
+	defer func() { stop(); <-purged }() // before the store closes
 	select {
 	case err := <-errc:
 		return err

@@ -68,6 +68,8 @@ type productState interface {
 	// The event id is recorded in the same atomic step, so a redelivered
 	// event changes nothing (applied is then false).
 	applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (acc account, applied bool, err error)
+	// deleteTenant removes the tenant's settings and accounts.
+	deleteTenant(ctx context.Context, tenant string) error
 }
 
 // product is backupd's own logic on top of its state: the outbox handler
@@ -97,13 +99,20 @@ func (p *product) handle(ctx context.Context, e provisioning.Event) error {
 		return nil
 	}
 	var put *account
-	if e.Type != provisioning.Deleted {
+	if e.Type != provisioning.Deleted && e.Type != provisioning.Purged {
 		// Provisioned and Updated carry the current flag too (a user may
 		// be provisioned inactive); Deactivated and Reactivated are the
 		// flips.
 		status := "active"
-		if !e.Active {
-			status = "suspended" // data kept: an account is only removed on Deleted
+		switch {
+		case e.Type == provisioning.Preserved:
+			// Backups stop, data kept until the tenant's retention ends
+			// (Purged, which deletes the account); the user may be gone
+			// from SCIM already (DELETE under the "preserve" deletion
+			// policy). The admin listing shows until when.
+			status = "preserved"
+		case !e.Active:
+			status = "suspended" // data kept: an account is only removed on Deleted or Purged
 		}
 		put = &account{UserID: e.ResourceID, UserName: e.Name, Active: e.Active, Status: status, Created: e.Time.UTC()}
 	}
@@ -201,6 +210,13 @@ func (m *memState) putAccount(_ context.Context, id string, a account) (account,
 	}
 	acc.UserName, acc.Active, acc.Status = a.UserName, a.Active, a.Status
 	return *acc, created, nil
+}
+
+func (m *memState) deleteTenant(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tenants, id)
+	return nil
 }
 
 func (m *memState) deleteAccount(_ context.Context, id, userID string) (account, bool, error) {

@@ -239,6 +239,19 @@ func (s *sqlState) upsert(ctx context.Context, ex execer, tenant string, a accou
 		tenant, a.UserID, a.UserName, tenant, defaultAccountSizeGB, a.Active, a.Status, a.Created.UnixNano()))
 }
 
+// deleteTenant removes the tenant's accounts and settings in one
+// transaction.
+func (s *sqlState) deleteTenant(ctx context.Context, tenant string) error {
+	return s.write(ctx, func(ex execer) error {
+		for _, q := range []string{`DELETE FROM backupd_accounts WHERE tenant = ?`, `DELETE FROM backupd_tenants WHERE tenant = ?`} {
+			if _, err := ex.ExecContext(ctx, s.q(q), tenant); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func (s *sqlState) deleteAccount(ctx context.Context, tenant, userID string) (account, bool, error) {
 	var (
 		a  account

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/scimkit/scimkit"
 	"github.com/scimkit/scimkit/storage"
@@ -31,7 +32,11 @@ type accountProfile struct {
 // accountView is one entry of the admin's account list.
 type accountView struct {
 	account
-	Profile *accountProfile `json:"profile,omitempty"`
+	// State is the user's lifecycle state: active, pending, suspended or
+	// preserved (until PreservedUntil; null: until an admin purges it).
+	State          string          `json:"state"`
+	PreservedUntil *time.Time      `json:"preservedUntil,omitempty"`
+	Profile        *accountProfile `json:"profile,omitempty"`
 }
 
 // presetOptions registers the Druva extension of the Entra preset, unless

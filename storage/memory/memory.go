@@ -15,8 +15,9 @@ type Store struct {
 	// so one tenant's scan never delays another's write), creds and
 	// credByHash. It is held only for map look-ups.
 	mu sync.RWMutex
-	// tenants holds each tenant's resources; a tenant appears on its
-	// first write and is never removed.
+	// tenants holds each tenant's resources, settings, user states and
+	// audit log; a tenant appears on its first write and leaves with
+	// DeleteTenant.
 	tenants map[string]*tenant
 	// creds holds each tenant's credentials by id.
 	creds map[string]map[string]*credential
@@ -110,6 +111,15 @@ func checkKind(kind storage.Kind) error {
 type tenant struct {
 	mu            sync.RWMutex // guards everything below and the entries
 	users, groups *table
+	// seats counts the users stored with Seat set.
+	seats int
+	// settings are the tenant's settings (ok: stored at all).
+	settings   storage.TenantSettings
+	settingsOK bool
+	// states holds the tenant's user states by user id.
+	states map[string]storage.UserState
+	// audit holds the tenant's audit entries, oldest first.
+	audit []storage.AuditEntry
 }
 
 func newTenant() *tenant {

@@ -166,3 +166,17 @@ func (s *Store) PruneEvents(_ context.Context, before time.Time) (int, error) {
 	})
 	return n, err
 }
+
+// dropTenantEvents removes every event of tenant. Callers hold the write
+// lock.
+func (s *Store) dropTenantEvents(tenant string) {
+	kept := s.out.events[:0]
+	for _, o := range s.out.events {
+		if o.ev.Tenant != tenant {
+			kept = append(kept, o)
+		}
+	}
+	clear(s.out.events[len(kept):])
+	s.out.events = kept
+	s.out.head = 0
+}

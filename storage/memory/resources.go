@@ -25,6 +25,7 @@ type record struct {
 	Version              int64
 	created, modified    int64
 	group                bool
+	seat                 bool
 }
 
 // Kind returns the record's kind.
@@ -66,6 +67,7 @@ func stored(r *storage.Resource) (record, error) {
 		Emails:  slices.Clone(r.Emails),
 		Version: r.Version, created: stamp(r.Created), modified: stamp(r.Modified),
 		group: r.Kind == storage.KindGroup,
+		seat:  r.Seat && r.Kind == storage.KindUser,
 	}
 	for i, m := range c.Emails {
 		if m == c.Name {
@@ -84,6 +86,7 @@ func (r *record) view() storage.Resource {
 	return storage.Resource{
 		Kind: r.Kind(), ID: r.ID, ExternalID: r.ExternalID, Name: r.Name, Emails: r.Emails,
 		Version: r.Version, Created: unstamp(r.created), Modified: unstamp(r.modified),
+		Seat: r.seat,
 	}
 }
 
@@ -121,6 +124,12 @@ func (s *Store) Create(_ context.Context, tenantName string, r *storage.Resource
 		if tb.byName[foldName(r.Name)] != nil {
 			return fmt.Errorf("memory: %s %q: %w", tb.nameAttr(), r.Name, storage.ErrConflict)
 		}
+		if c.seat {
+			if err := s.checkSeat(tenantName, tn); err != nil {
+				return err
+			}
+			tn.seats++
+		}
 		e := &entry{res: c}
 		e.res.Version = 1
 		var add []*entry
@@ -140,6 +149,7 @@ func (s *Store) Create(_ context.Context, tenantName string, r *storage.Resource
 			e.members.add(e, add[i], m.Display)
 		}
 		s.appendEvents(tenantName, 1, ev)
+		tn.stateOnWrite(tenantName, r)
 		r.Version = 1
 		return nil
 	})
@@ -187,6 +197,12 @@ func (s *Store) Replace(_ context.Context, tenantName string, r *storage.Resourc
 		if err := tb.checkReplace(e, r); err != nil {
 			return err
 		}
+		if c.seat && !e.res.seat {
+			if err := s.checkSeat(tenantName, tn); err != nil {
+				return err
+			}
+		}
+		tn.seats += seatDelta(e.res.seat, c.seat)
 		tb.unindex(e)
 		c.created = e.res.created
 		c.Version = e.res.Version + 1
@@ -194,6 +210,7 @@ func (s *Store) Replace(_ context.Context, tenantName string, r *storage.Resourc
 		tb.index(e)
 		r.Version = c.Version
 		s.appendEvents(tenantName, c.Version, ev)
+		tn.stateOnWrite(tenantName, r)
 		return nil
 	})
 }
@@ -217,28 +234,35 @@ func (s *Store) Delete(_ context.Context, tenantName string, kind storage.Kind, 
 	if err := checkKind(kind); err != nil {
 		return err
 	}
-	return s.tenantTx(tenantName, false, func(tn *tenant) error {
-		e := (*entry)(nil)
-		var tb *table
-		if tn != nil {
-			tb = tn.table(kind)
-			e = tb.byID[id]
-		}
-		if e == nil {
-			return notFound(kind, id)
-		}
-		for _, g := range e.memberOf.list() {
-			g.members.removeEntry(g, e)
-		}
-		if e.members != nil {
-			e.members.clear(e)
-		}
-		delete(tb.byID, id)
-		tb.unindex(e)
-		tb.order.remove(e)
-		s.appendEvents(tenantName, e.res.Version, ev)
-		return nil
-	})
+	return s.tenantTx(tenantName, false, func(tn *tenant) error { return s.deleteIn(tn, tenantName, kind, id, ev) })
+}
+
+// deleteIn is Delete for a caller holding tn's write lock (tn nil: the
+// tenant is absent).
+func (s *Store) deleteIn(tn *tenant, tenantName string, kind storage.Kind, id string, ev []storage.Event) error {
+	e := (*entry)(nil)
+	var tb *table
+	if tn != nil {
+		tb = tn.table(kind)
+		e = tb.byID[id]
+	}
+	if e == nil {
+		return notFound(kind, id)
+	}
+	for _, g := range e.memberOf.list() {
+		g.members.removeEntry(g, e)
+	}
+	if e.members != nil {
+		e.members.clear(e)
+	}
+	if e.res.seat {
+		tn.seats--
+	}
+	delete(tb.byID, id)
+	tb.unindex(e)
+	tb.order.remove(e)
+	s.appendEvents(tenantName, e.res.Version, ev)
+	return nil
 }
 
 // List returns one page of the resources of q.Kind matching q, in creation

@@ -172,4 +172,45 @@ var migrations = [][]string{
 		`CREATE INDEX scimkit_outbox_tenant ON scimkit_outbox (tenant, seq)`,
 		`CREATE INDEX scimkit_outbox_delivered ON scimkit_outbox (delivered) WHERE delivered IS NOT NULL`,
 	},
+	// 4: seats (the active Users a tenant's seat limit counts), tenant
+	// settings, user lifecycle states and the audit log.
+	{
+		`ALTER TABLE scimkit_resources ADD COLUMN seat smallint NOT NULL DEFAULT 0`,
+		`UPDATE scimkit_resources SET seat = 1
+			WHERE kind = 'User' AND COALESCE(data::jsonb->>'active', 'true') <> 'false'`,
+		`CREATE INDEX scimkit_resources_seats ON scimkit_resources (tenant) WHERE kind = 'User' AND seat = 1`,
+		`CREATE TABLE scimkit_tenants (
+			tenant text COLLATE "C" NOT NULL PRIMARY KEY,
+			policy text NOT NULL,
+			seat_limit integer NOT NULL,
+			version bigint NOT NULL,
+			modified bigint NOT NULL
+		)`,
+		`CREATE TABLE scimkit_user_states (
+			tenant text COLLATE "C" NOT NULL,
+			id text COLLATE "C" NOT NULL,
+			state text NOT NULL,
+			until bigint NOT NULL,
+			by_admin smallint NOT NULL,
+			deleted smallint NOT NULL,
+			name text NOT NULL,
+			data text NOT NULL,
+			PRIMARY KEY (tenant, id)
+		)`,
+		`CREATE INDEX scimkit_user_states_until ON scimkit_user_states (until) WHERE until > 0`,
+		`CREATE TABLE scimkit_audit (
+			seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+			tenant text COLLATE "C" NOT NULL,
+			at bigint NOT NULL,
+			credential text NOT NULL,
+			operation text NOT NULL,
+			resource_id text NOT NULL,
+			status integer NOT NULL,
+			scim_type text NOT NULL,
+			detail text NOT NULL,
+			normalizations text NOT NULL
+		)`,
+		`CREATE INDEX scimkit_audit_tenant ON scimkit_audit (tenant, at, seq)`,
+		`CREATE INDEX scimkit_audit_at ON scimkit_audit (at)`,
+	},
 }

@@ -253,4 +253,45 @@ var migrations = [][]string{
 		`CREATE INDEX scimkit_outbox_tenant ON scimkit_outbox (tenant, seq)`,
 		`CREATE INDEX scimkit_outbox_delivered ON scimkit_outbox (delivered) WHERE delivered IS NOT NULL`,
 	},
+	// 4: seats (the active Users a tenant's seat limit counts), tenant
+	// settings, user lifecycle states and the audit log.
+	{
+		`ALTER TABLE scimkit_resources ADD COLUMN seat INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE scimkit_resources SET seat = 1
+			WHERE kind = 'User' AND COALESCE(json_extract(data, '$.active'), 1) <> 0`,
+		`CREATE INDEX scimkit_resources_seats ON scimkit_resources (tenant) WHERE kind = 'User' AND seat = 1`,
+		`CREATE TABLE scimkit_tenants (
+			tenant TEXT NOT NULL PRIMARY KEY,
+			policy TEXT NOT NULL,
+			seat_limit INTEGER NOT NULL,
+			version INTEGER NOT NULL,
+			modified INTEGER NOT NULL
+		) WITHOUT ROWID`,
+		`CREATE TABLE scimkit_user_states (
+			tenant TEXT NOT NULL,
+			id TEXT NOT NULL,
+			state TEXT NOT NULL,
+			until INTEGER NOT NULL,
+			by_admin INTEGER NOT NULL,
+			deleted INTEGER NOT NULL,
+			name TEXT NOT NULL,
+			data TEXT NOT NULL,
+			PRIMARY KEY (tenant, id)
+		) WITHOUT ROWID`,
+		`CREATE INDEX scimkit_user_states_until ON scimkit_user_states (until) WHERE until > 0`,
+		`CREATE TABLE scimkit_audit (
+			seq INTEGER PRIMARY KEY,
+			tenant TEXT NOT NULL,
+			at INTEGER NOT NULL,
+			credential TEXT NOT NULL,
+			operation TEXT NOT NULL,
+			resource_id TEXT NOT NULL,
+			status INTEGER NOT NULL,
+			scim_type TEXT NOT NULL,
+			detail TEXT NOT NULL,
+			normalizations TEXT NOT NULL
+		)`,
+		`CREATE INDEX scimkit_audit_tenant ON scimkit_audit (tenant, at, seq)`,
+		`CREATE INDEX scimkit_audit_at ON scimkit_audit (at)`,
+	},
 }

@@ -203,7 +203,7 @@ func (s *Store) tryWrite(ctx context.Context, begin func(context.Context, *sql.D
 // through, driver errors go to the dialect.
 func (s *Store) classify(err error) (error, bool) {
 	for _, e := range []error{storage.ErrNotFound, storage.ErrConflict, storage.ErrVersionMismatch,
-		storage.ErrInvalidMember, storage.ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
+		storage.ErrInvalidMember, storage.ErrSeatLimit, storage.ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return err, false
 		}
@@ -234,10 +234,15 @@ type row struct {
 	// distinct lower-cased forms, which triggers copy to scimkit_emails.
 	emails, emailFolds string
 	data, fold         []byte
+	// seat is 1 for a User holding a seat, else 0.
+	seat int
 }
 
 func toRow(r *storage.Resource) (row, error) {
 	w := row{name: r.Name, nameFold: strings.ToLower(r.Name), externalID: r.ExternalID, data: r.Data, emailFolds: "[]"}
+	if r.Seat && r.Kind == storage.KindUser {
+		w.seat = 1
+	}
 	if len(r.Emails) > 0 {
 		b, err := json.Marshal(r.Emails)
 		if err != nil {
@@ -320,22 +325,30 @@ func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource, 
 		}
 	}
 	begin := s.d.Single
-	if add != "" || len(ev) > 0 {
-		begin = s.d.Begin
+	if add != "" || len(ev) > 0 || w.seat == 1 || r.State != nil {
+		begin = s.d.Begin // the seat check, members and events are one step with the insert
 	}
 	err = s.retry(ctx, begin, func(tx Tx) error {
+		if w.seat == 1 {
+			if err := s.checkSeat(ctx, tx, tenant); err != nil {
+				return err
+			}
+		}
 		if err := s.checkMembers(ctx, tx, tenant, r.ID, add); err != nil {
 			return err
 		}
 		var rid int64
 		if err := tx.QueryRowContext(ctx, s.sql(`INSERT INTO scimkit_resources
-			(tenant, kind, id, name, name_fold, external_id, emails, email_folds, version, created, modified, data, fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING rid`),
+			(tenant, kind, id, name, name_fold, external_id, emails, email_folds, version, created, modified, data, fold, seat)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING rid`),
 			tenant, string(r.Kind), r.ID, w.name, w.nameFold, w.externalID, w.emails, w.emailFolds,
-			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold)).Scan(&rid); err != nil {
+			micros(r.Created), micros(r.Modified), string(w.data), string(w.fold), w.seat).Scan(&rid); err != nil {
 			return err
 		}
 		if err := s.insertMembers(ctx, tx, tenant, rid, add); err != nil {
+			return err
+		}
+		if err := s.stateOnWrite(ctx, tx, tenant, r); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, tenant, 1, ev)
@@ -356,7 +369,7 @@ type creationObserver interface {
 	Created(ctx context.Context, db *sql.DB)
 }
 
-const resourceColumns = "r.rid, r.id, r.external_id, r.name, r.emails, r.version, r.created, r.modified, r.data"
+const resourceColumns = "r.rid, r.id, r.external_id, r.name, r.emails, r.version, r.created, r.modified, r.data, r.seat"
 
 // scanResource reads the columns of resourceColumns.
 func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64, *storage.Resource, error) {
@@ -365,10 +378,12 @@ func scanResource(sc interface{ Scan(...any) error }, kind storage.Kind) (int64,
 		r                 = &storage.Resource{Kind: kind}
 		emails            string
 		created, modified int64
+		seat              int
 	)
-	if err := sc.Scan(&rid, &r.ID, &r.ExternalID, &r.Name, &emails, &r.Version, &created, &modified, &r.Data); err != nil {
+	if err := sc.Scan(&rid, &r.ID, &r.ExternalID, &r.Name, &emails, &r.Version, &created, &modified, &r.Data, &seat); err != nil {
 		return 0, nil, err
 	}
+	r.Seat = seat == 1
 	if emails != "" {
 		if err := json.Unmarshal([]byte(emails), &r.Emails); err != nil {
 			return 0, nil, fmt.Errorf("sqlstore: %s %q: emails column: %w", kind, r.ID, err)
@@ -399,11 +414,30 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource,
 		return err
 	}
 	begin := s.d.Single
-	if len(ev) > 0 {
-		begin = s.d.Begin
+	if len(ev) > 0 || w.seat == 1 || r.State != nil {
+		begin = s.d.Begin // the seat check, the update and the events are one step
 	}
 	err = s.retry(ctx, begin, func(tx Tx) error {
+		if w.seat == 1 {
+			var had int
+			err := tx.QueryRowContext(ctx, s.sql(`SELECT seat FROM scimkit_resources
+				WHERE tenant = ? AND kind = ? AND id = ?`), tenant, string(r.Kind), r.ID).Scan(&had)
+			if errors.Is(err, sql.ErrNoRows) {
+				return s.notFound(r.Kind, r.ID)
+			}
+			if err != nil {
+				return err
+			}
+			if had == 0 {
+				if err := s.checkSeat(ctx, tx, tenant); err != nil {
+					return err
+				}
+			}
+		}
 		if _, err := s.update(ctx, tx, tenant, r, w, r.Modified); err != nil {
+			return err
+		}
+		if err := s.stateOnWrite(ctx, tx, tenant, r); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, tenant, r.Version+1, ev)
@@ -421,9 +455,9 @@ func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource,
 func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Resource, w row, modified time.Time) (int64, error) {
 	var rid int64
 	err := tx.QueryRowContext(ctx, s.sql(`UPDATE scimkit_resources SET
-		name = ?, name_fold = ?, external_id = ?, emails = ?, email_folds = ?, version = version + 1, modified = ?, data = ?, fold = ?
+		name = ?, name_fold = ?, external_id = ?, emails = ?, email_folds = ?, version = version + 1, modified = ?, data = ?, fold = ?, seat = ?
 		WHERE tenant = ? AND kind = ? AND id = ? AND version = ? RETURNING rid`),
-		w.name, w.nameFold, w.externalID, w.emails, w.emailFolds, micros(modified), string(w.data), string(w.fold),
+		w.name, w.nameFold, w.externalID, w.emails, w.emailFolds, micros(modified), string(w.data), string(w.fold), w.seat,
 		tenant, string(r.Kind), r.ID, r.Version).Scan(&rid)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return rid, err
@@ -443,26 +477,29 @@ func (s *Store) update(ctx context.Context, tx Tx, tenant string, r *storage.Res
 // Delete removes the resource, its emails, its members and every
 // membership naming it, and appends ev to the outbox.
 func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
-	return s.write(ctx, func(tx Tx) error {
-		var rid, version int64
-		err := tx.QueryRowContext(ctx, s.sql(`SELECT rid, version FROM scimkit_resources
-			WHERE tenant = ? AND kind = ? AND id = ?`+s.d.ForUpdate()), tenant, string(kind), id).Scan(&rid, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.notFound(kind, id)
-		}
-		if err != nil {
+	return s.write(ctx, func(tx Tx) error { return s.deleteTx(ctx, tx, tenant, kind, id, ev) })
+}
+
+// deleteTx is Delete inside the transaction tx.
+func (s *Store) deleteTx(ctx context.Context, tx Tx, tenant string, kind storage.Kind, id string, ev []storage.Event) error {
+	var rid, version int64
+	err := tx.QueryRowContext(ctx, s.sql(`SELECT rid, version FROM scimkit_resources
+		WHERE tenant = ? AND kind = ? AND id = ?`+s.d.ForUpdate()), tenant, string(kind), id).Scan(&rid, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.notFound(kind, id)
+	}
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM scimkit_members WHERE member_rid = ?`,
+		`DELETE FROM scimkit_members WHERE group_rid = ?`,
+		`DELETE FROM scimkit_emails WHERE rid = ?`,
+		`DELETE FROM scimkit_resources WHERE rid = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, s.sql(q), rid); err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`DELETE FROM scimkit_members WHERE member_rid = ?`,
-			`DELETE FROM scimkit_members WHERE group_rid = ?`,
-			`DELETE FROM scimkit_emails WHERE rid = ?`,
-			`DELETE FROM scimkit_resources WHERE rid = ?`,
-		} {
-			if _, err := tx.ExecContext(ctx, s.sql(q), rid); err != nil {
-				return err
-			}
-		}
-		return s.appendEvents(ctx, tx, tenant, version, ev)
-	})
+	}
+	return s.appendEvents(ctx, tx, tenant, version, ev)
 }

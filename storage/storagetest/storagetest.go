@@ -17,9 +17,10 @@ import (
 // call must return an independent, empty store, and should close it with
 // t.Cleanup. Tests are grouped by guarantee ("Resources", "List",
 // "Filter", "Members", "Tenants", "Aliasing", "Credentials", "Concurrency",
-// "ServerFilters", "ServerCaseExact", "Outbox"), so a backend can run a subset with
-// -run. The Server groups put the store behind a real scimkit server and
-// send it filters over HTTP, as an IdP would.
+// "ServerFilters", "ServerCaseExact", "Outbox", "TenantSettings",
+// "SeatLimit", "UserStates", "AuditLog", "DeleteTenant"), so a backend can
+// run a subset with -run. The Server groups put the store behind a real
+// scimkit server and send it filters over HTTP, as an IdP would.
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
 	t.Run("List", func(t *testing.T) { testList(t, newStore) })
@@ -35,6 +36,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("ServerFilters", func(t *testing.T) { testServerFilters(t, newStore) })
 	t.Run("ServerCaseExact", func(t *testing.T) { testServerCaseExact(t, newStore) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
+	t.Run("TenantSettings", func(t *testing.T) { testTenantSettings(t, newStore) })
+	t.Run("SeatLimit", func(t *testing.T) { testSeatLimit(t, newStore) })
+	t.Run("UserStates", func(t *testing.T) { testUserStates(t, newStore) })
+	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, newStore) })
+	t.Run("DeleteTenant", func(t *testing.T) { testDeleteTenant(t, newStore) })
 }
 
 // newStoreFunc is the argument of [Run].

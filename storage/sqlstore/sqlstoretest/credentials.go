@@ -22,10 +22,18 @@ func TokenMigration(t *testing.T, open Opener, v1 ...string) {
 	ctx := context.Background()
 	s := mustOpen(t, open)
 	db := s.(interface{ DB() *sql.DB }).DB()
+	latest, err := s.(versioned).Version(ctx)
+	require.NoError(t, err)
 	for _, q := range append([]string{
 		`DELETE FROM scimkit_migrations WHERE version > 1`,
 		`DROP TABLE scimkit_credentials`,
-		`DROP TABLE IF EXISTS scimkit_outbox`, // migration 3
+		`DROP TABLE scimkit_outbox`, // migration 3
+		// Undo migration 4 (seats, tenant settings, user states, audit).
+		`DROP INDEX scimkit_resources_seats`,
+		`ALTER TABLE scimkit_resources DROP COLUMN seat`,
+		`DROP TABLE scimkit_tenants`,
+		`DROP TABLE scimkit_user_states`,
+		`DROP TABLE scimkit_audit`,
 	}, v1...) {
 		_, err := db.ExecContext(ctx, q)
 		require.NoError(t, err, q)
@@ -38,8 +46,7 @@ func TokenMigration(t *testing.T, open Opener, v1 ...string) {
 	s2 := mustOpen(t, open)
 	v, err = s2.(versioned).Version(ctx)
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, v, 2) // and every later migration ran again
-
+	assert.Equal(t, latest, v, "every migration ran again")
 	for _, tenant := range []string{"acme", "globex"} {
 		c, err := s2.CredentialByHash(ctx, scimkit.HashToken("old-token-"+tenant))
 		require.NoError(t, err, tenant)
