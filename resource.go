@@ -108,9 +108,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 			query.Count = min(n, s.cfg.maxCount)
 		}
 	}
+	var rep schema.Report
 	if f := params.Get("filter"); strings.TrimSpace(f) != "" {
 		// Filter is nil when Lookup answers the whole filter.
-		flt, lookup, err := rt.ParseFilter(f, s.cfg.norm)
+		opt := s.cfg.norm
+		opt.Report = &rep
+		flt, lookup, err := rt.ParseFilter(f, opt)
 		if err != nil {
 			return err
 		}
@@ -140,6 +143,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		}
 	}
 	b.WriteString("]}")
+	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
 	return writeJSON(w, http.StatusOK, b.Bytes())
 }
 
@@ -318,7 +322,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err != nil {
 		return err
 	}
-	if err := s.applyUserNamePolicy(rt, doc, ""); err != nil {
+	if err := s.applyUserNamePolicy(rt, doc, "", &rep); err != nil {
 		return err
 	}
 	now := s.cfg.now()
@@ -369,7 +373,7 @@ func ifMatch(r *http.Request, res *storage.Resource) error {
 // new document (and, for a Group, a member delta), and stores both in one
 // atomic step with a version check, retrying when another server instance
 // wrote in between. An unchanged document is not written.
-func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
+func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, rep *schema.Report, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
 	ctx := r.Context()
 	unlock := s.lockResource(q.tenant, id)
 	defer unlock()
@@ -386,7 +390,7 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 		}
 		doc, members, err := change(old)
 		if err == nil {
-			err = s.applyUserNamePolicy(rt, doc, old.Name)
+			err = s.applyUserNamePolicy(rt, doc, old.Name, rep)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -461,7 +465,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 		return err
 	}
 	var handed bool
-	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+	res, _, err := s.update(r, q, rt, id, &rep, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		if !handed {
 			handed = true
 			if err := s.handPassword(r.Context(), q.tenant, old.ID, rep.HasPassword, rep.Password); err != nil {
@@ -496,7 +500,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	var rep schema.Report
 	opt := s.cfg.norm
 	opt.Report = &rep
-	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+	res, _, err := s.update(r, q, rt, id, &rep, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)

@@ -39,6 +39,7 @@ type Server struct {
 	lockSeed maphash.Seed    // picks the stripe
 	used     *usage          // records when credentials were last used
 	norms    normCounts      // what normalisation did, per tenant
+	profiles profiles        // which IdP client each tenant's requests come from
 	health   healthTracker   // provisioning health, per tenant
 	dispatch http.Handler    // the routes inside the host's middleware
 }
@@ -429,6 +430,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			return
 		}
 		q.tenant, q.credential, q.base = cred.Tenant, cred.ID, s.baseURL(r)
+		s.profiles.record(q.tenant, requestSignals(r), q.now)
 		r2 := r
 		if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
 			// Work on the escaped form, so an id holding "%2F" stays one
