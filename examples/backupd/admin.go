@@ -32,6 +32,8 @@ import (
 //	                                                      {"overlapHours": N} (default 0: at once)
 //	POST   /admin/tenants/{tenant}/scim/disable           revoke every token; accounts are kept
 //	GET    /admin/tenants/{tenant}/accounts               the backup accounts provisioned users got
+//	GET    /admin/tenants/{tenant}/scim/profile           the IdP client detected from the tenant's traffic, its
+//	                                                      evidence, and the normalisation counters (this instance)
 //
 // New tokens expire after expiresInDays (1 to 3650, default 365); lastUsed
 // is recorded to the minute. Every route needs "Authorization: Bearer
@@ -55,6 +57,7 @@ func (a *app) adminRoutes() http.Handler {
 		{http.MethodPost, "/admin/tenants/{tenant}/scim/disable", a.disable},
 		{http.MethodGet, "/admin/tenants/{tenant}/accounts", a.listAccounts},
 		{http.MethodGet, "/admin/tenants/{tenant}/scim/health", a.getHealth},
+		{http.MethodGet, "/admin/tenants/{tenant}/scim/profile", a.getProfile},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range routes {
