@@ -158,8 +158,9 @@ type IdPProfile struct {
 // and within the vendor the latest job-specific signal picks the client,
 // so a tenant that adds the aadOptscim062020 flag moves over. The profile
 // is informational: every client's quirks are accepted for every tenant.
-// It lives in this Server's memory (a fixed-size record per tenant that
-// sent evidence), so each instance of a replicated deployment detects
+// It lives in this Server's memory (a fixed-size record, about 700
+// bytes, per tenant that sent evidence; at most 100,000 tenants, later
+// ones stay generic unless overridden), so each instance of a replicated deployment detects
 // from its own requests and forgets on restart.
 func (s *Server) IdPProfile(tenant string) IdPProfile {
 	return s.profiles.get(tenant)
@@ -172,6 +173,10 @@ func (s *Server) IdPProfile(tenant string) IdPProfile {
 func (s *Server) SetIdPProfile(tenant string, client IdPClient) {
 	s.profiles.set(tenant, client)
 }
+
+// maxProfileTenants bounds the tenants whose evidence is recorded (about
+// 700 bytes each).
+const maxProfileTenants = 100_000
 
 type signalCount struct {
 	n           int64
@@ -208,6 +213,9 @@ func (p *profiles) record(t string, sigs uint32, now time.Time) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if _, ok := p.tenants[t]; !ok && len(p.tenants) >= maxProfileTenants {
+		return // bounded memory: tenants beyond the limit stay generic
+	}
 	tp := p.tenant(t)
 	for i := range numSignals {
 		if sigs&(1<<i) == 0 {

@@ -108,11 +108,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 			query.Count = min(n, s.cfg.maxCount)
 		}
 	}
-	var rep schema.Report
+	rep := &q.filterReport // in the request, which is on the heap already
 	if f := params.Get("filter"); strings.TrimSpace(f) != "" {
 		// Filter is nil when Lookup answers the whole filter.
 		opt := s.cfg.norm
-		opt.Report = &rep
+		opt.Report = rep
 		flt, lookup, err := rt.ParseFilter(f, opt)
 		if err != nil {
 			return err
@@ -143,7 +143,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		}
 	}
 	b.WriteString("]}")
-	s.noteNormalizations(r.Context(), r, q.tenant, &rep)
+	s.noteNormalizations(r.Context(), r, q.tenant, rep)
 	return writeJSON(w, http.StatusOK, b.Bytes())
 }
 

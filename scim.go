@@ -344,6 +344,7 @@ type request struct {
 	rejectedCredential string
 	err                error // the error answered, if any
 	notes              []NormalizationKind
+	filterReport       schema.Report // what a list filter's normalisation did
 	limit              string
 	aborted            bool
 }
