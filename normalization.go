@@ -2,6 +2,7 @@ package scimkit
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -193,6 +194,9 @@ func (s *Server) noteNormalizations(ctx context.Context, r *http.Request, tenant
 		for _, n := range notes {
 			q.notes = append(q.notes, NormalizationKind(n.Kind))
 		}
+	}
+	if !s.cfg.logger.Enabled(ctx, slog.LevelInfo) {
+		return
 	}
 	var kinds []schema.NoteKind
 	for _, n := range notes {
