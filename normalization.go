@@ -2,7 +2,9 @@ package scimkit
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"unicode/utf8"
@@ -31,6 +33,42 @@ const (
 	// A new primary replacing an older one is the normal rule (RFC 7644
 	// §3.5.2) and is not counted.
 	ClearedPrimary NormalizationKind = "clearedPrimary"
+	// StringBoolean: a boolean attribute (or a filter operand compared
+	// with one) was sent as the string "True" or "False", as Entra's
+	// default job does, and accepted as a boolean. [WithStrictBooleans]
+	// refuses it.
+	StringBoolean NormalizationKind = "stringBoolean"
+	// NumericString: an integer or decimal attribute was sent as a
+	// string ("3") and accepted as the number. [WithStrictBooleans]
+	// refuses it.
+	NumericString NormalizationKind = "numericString"
+	// DottedKey: a key of a POST or PUT body or of a path-less PATCH
+	// value named a sub-attribute with a dot ("name.givenName"), as
+	// Entra's aadOptscim062020 job does; it was set like the nested form.
+	DottedKey NormalizationKind = "dottedKey"
+	// FlatExtensionKey: such a key named an extension attribute by its
+	// full URN ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber")
+	// instead of nesting it under the extension's object.
+	FlatExtensionKey NormalizationKind = "flatExtensionKey"
+	// BareStringValue: a complex attribute with a "value" sub-attribute
+	// was sent as a bare string and stored as {"value": ...}: Entra's
+	// manager ("urn:...:enterprise:2.0:User:manager").
+	BareStringValue NormalizationKind = "bareStringValue"
+	// RemoveMembersWithValue: a PATCH remove of "members" carried the
+	// members in its value (Entra's default job) rather than in a
+	// members[value eq "..."] path (RFC 7644 §3.5.2.2).
+	RemoveMembersWithValue NormalizationKind = "removeMembersWithValue"
+	// SanitizedUserName: a [UserNamePolicy] rewrote the userName sent
+	// (Attribute is "userName").
+	SanitizedUserName NormalizationKind = "sanitizedUserName"
+	// ValuePathFilter: a list filter used Entra's form
+	// emails[type eq "work"].value eq "x", which RFC 7644 §3.4.2.2's
+	// grammar lacks; it was read as emails[type eq "work" and value eq "x"].
+	ValuePathFilter NormalizationKind = "valuePathFilter"
+	// CapitalisedOp: a PATCH op name was not lower case ("Replace", as
+	// Entra's default job sends); Attribute is the op as sent. Op names
+	// are compared case-insensitively.
+	CapitalisedOp NormalizationKind = "capitalisedOp"
 )
 
 // Normalization counts how often one kind of normalisation happened to
@@ -138,8 +176,14 @@ func truncate(s string, n int) string {
 
 // noteNormalizations counts and logs what normalisation did to a request
 // that succeeded: one info line per kind, with the attribute names, never
-// their values.
+// their values. It also records the request's shapes in the tenant's IdP
+// profile.
 func (s *Server) noteNormalizations(ctx context.Context, r *http.Request, tenant string, rep *schema.Report) {
+	q, _ := ctx.Value(reqKey{}).(*request)
+	if q != nil {
+		resource, _, _ := classify(r.Method, q.path)
+		s.profiles.record(tenant, writeSignals(r.Method, resource, rep), q.now)
+	}
 	if len(rep.Notes) == 0 {
 		return
 	}
@@ -154,24 +198,33 @@ func (s *Server) noteNormalizations(ctx context.Context, r *http.Request, tenant
 		}
 	}
 	s.norms.add(tenant, notes)
-	if q, _ := ctx.Value(reqKey{}).(*request); q != nil {
+	if q != nil {
 		for _, n := range notes {
 			q.notes = append(q.notes, NormalizationKind(n.Kind))
 			q.auditNotes = append(q.auditNotes, string(n.Kind)+" "+truncate(n.Attr, maxNormAttrLen))
 		}
 	}
-	for _, kind := range []schema.NoteKind{schema.NoteDropped, schema.NotePrimary} {
+	if !s.cfg.logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	var kinds []schema.NoteKind
+	for _, n := range notes {
+		if !slices.Contains(kinds, n.Kind) {
+			kinds = append(kinds, n.Kind)
+		}
+	}
+	for _, kind := range kinds {
 		var attrs []string
 		for _, n := range notes {
 			if n.Kind == kind {
 				attrs = append(attrs, truncate(n.Attr, maxNormAttrLen))
 			}
 		}
-		if len(attrs) == 0 {
-			continue
-		}
-		msg := "scim: dropped attributes no schema defines"
-		if kind == schema.NotePrimary {
+		msg := "scim: normalised request (" + string(kind) + ")"
+		switch kind {
+		case schema.NoteDropped:
+			msg = "scim: dropped attributes no schema defines"
+		case schema.NotePrimary:
 			msg = "scim: kept the first of several primary values"
 		}
 		s.cfg.logger.InfoContext(ctx, msg, "tenant", tenant, "method", r.Method, "path", r.URL.Path, "attributes", attrs, "more", rep.Omitted)

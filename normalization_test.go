@@ -96,7 +96,9 @@ func TestUnknownAttributesAreDropped(t *testing.T) {
 
 			var dropped []string
 			for _, n := range srv.Normalizations("acme") {
-				require.Equal(t, scimkit.DroppedAttribute, n.Kind)
+				if n.Kind != scimkit.DroppedAttribute {
+					continue // e.g. capitalisedOp, counted on its own
+				}
 				assert.Equal(t, int64(1), n.Count, n.Attribute)
 				dropped = append(dropped, n.Attribute)
 			}

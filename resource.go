@@ -91,9 +91,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 			query.Count = min(n, s.cfg.maxCount)
 		}
 	}
+	rep := &q.filterReport // in the request, which is on the heap already
 	if f := params.Get("filter"); strings.TrimSpace(f) != "" {
 		// Filter is nil when Lookup answers the whole filter.
-		flt, lookup, err := rt.ParseFilter(f, s.cfg.norm)
+		opt := s.cfg.norm
+		opt.Report = rep
+		flt, lookup, err := rt.ParseFilter(f, opt)
 		if err != nil {
 			return err
 		}
@@ -164,6 +167,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 	b.WriteString(`,"Resources":[`)
 	b.Write(items.Bytes())
 	b.WriteString("]}")
+	s.noteNormalizations(r.Context(), r, q.tenant, rep)
 	return writeJSON(w, http.StatusOK, b.Bytes())
 }
 
@@ -350,7 +354,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q *request, rt *
 	if err != nil {
 		return err
 	}
-	if err := s.applyUserNamePolicy(rt, doc, ""); err != nil {
+	if err := s.applyUserNamePolicy(rt, doc, "", &rep); err != nil {
 		return err
 	}
 	if err := s.checkWrite(doc, len(ms), ms); err != nil {
@@ -418,7 +422,7 @@ func ifMatch(r *http.Request, res *storage.Resource) error {
 // new document (and, for a Group, a member delta), and stores both in one
 // atomic step with a version check, retrying when another server instance
 // wrote in between. An unchanged document is not written.
-func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
+func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id string, rep *schema.Report, change func(old *storage.Resource) (map[string]any, *storage.MemberChange, error)) (*storage.Resource, map[string]any, error) {
 	ctx := r.Context()
 	if !validID(id) {
 		return nil, nil, notFound(storage.ErrNotFound, rt, id)
@@ -441,7 +445,7 @@ func (s *Server) update(r *http.Request, q *request, rt *schema.ResourceType, id
 		}
 		doc, members, err := change(old)
 		if err == nil {
-			err = s.applyUserNamePolicy(rt, doc, old.Name)
+			err = s.applyUserNamePolicy(rt, doc, old.Name, rep)
 		}
 		if err == nil && members != nil {
 			err = s.checkWrite(doc, len(members.Add)+len(members.Remove), members.Add)
@@ -529,7 +533,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, q *request, rt 
 	var handed bool
 	var uc userChange
 	q.auditID, q.life = id, &uc
-	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+	res, _, err := s.update(r, q, rt, id, &rep, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		uc.is = active(doc)
 		var ch *storage.MemberChange
 		if hasMembers {
@@ -572,7 +576,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, q *request, rt *s
 	opt := s.cfg.norm
 	opt.Report = &rep
 	q.auditID, q.life = id, &uc
-	res, _, err := s.update(r, q, rt, id, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
+	res, _, err := s.update(r, q, rt, id, &rep, func(old *storage.Resource) (map[string]any, *storage.MemberChange, error) {
 		doc := map[string]any{}
 		if err := json.Unmarshal(old.Data, &doc); err != nil {
 			return nil, nil, ErrInternal.WithCause(err)

@@ -40,6 +40,7 @@ type Server struct {
 	health   healthTracker  // provisioning health, per tenant
 	dispatch http.Handler   // the routes inside the host's middleware
 	audit    *auditQueue    // audit entries waiting to be written
+	profiles profiles       // which IdP client each tenant's requests come from
 }
 
 // Option configures a [Server]. Options are created only by this package's
@@ -352,6 +353,7 @@ type request struct {
 	rejectedCredential string
 	err                error // the error answered, if any
 	notes              []NormalizationKind
+	filterReport       schema.Report // what a list filter's normalisation did
 	limit              string
 	aborted            bool
 	policy             *Policy     // the tenant's policy, loaded by the first write step needing it
@@ -452,6 +454,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			return
 		}
 		q.tenant, q.credential, q.base = cred.Tenant, cred.ID, s.baseURL(r)
+		s.profiles.record(q.tenant, requestSignals(r), q.now)
 		release, err := s.admitRate(r.Context(), q.tenant)
 		if err != nil {
 			s.writeError(w, r, err)

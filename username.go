@@ -85,8 +85,8 @@ func WithUserNamePolicy(policies ...UserNamePolicy) Option {
 }
 
 // applyUserNamePolicy rewrites or rejects doc's userName when it differs
-// from old (the stored name; "" on create).
-func (s *Server) applyUserNamePolicy(rt *schema.ResourceType, doc map[string]any, old string) error {
+// from old (the stored name; "" on create), noting a rewrite in rep.
+func (s *Server) applyUserNamePolicy(rt *schema.ResourceType, doc map[string]any, old string, rep *schema.Report) error {
 	if rt.Kind != storage.KindUser || len(s.cfg.userNames) == 0 {
 		return nil
 	}
@@ -103,6 +103,9 @@ func (s *Server) applyUserNamePolicy(rt *schema.ResourceType, doc map[string]any
 			return ErrInvalidValue.WithDetail(fmt.Sprintf("userName %q breaks the rule %q: %v", name, p.name, err))
 		}
 		name = n
+	}
+	if name != doc["userName"] {
+		rep.Add(schema.NoteKind(SanitizedUserName), "userName")
 	}
 	doc["userName"] = name
 	return nil

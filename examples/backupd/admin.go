@@ -37,6 +37,8 @@ import (
 //	GET    /admin/tenants/{tenant}/audit?since=RFC3339&limit=N  the SCIM audit log, oldest first (limit 1 to 1000, default 100)
 //	DELETE /admin/tenants/{tenant}                        offboard: delete the tenant's users, groups, tokens, policy,
 //	                                                      audit log and backup accounts: 204
+//	GET    /admin/tenants/{tenant}/scim/profile           the IdP client detected from the tenant's traffic, its
+//	                                                      evidence, and the normalisation counters (this instance)
 //
 // New tokens expire after expiresInDays (1 to 3650, default 365); lastUsed
 // is recorded to the minute. Every route needs "Authorization: Bearer
@@ -62,6 +64,7 @@ func (a *app) adminRoutes() http.Handler {
 		{http.MethodGet, "/admin/tenants/{tenant}/scim/health", a.getHealth},
 		{http.MethodGet, "/admin/tenants/{tenant}/audit", a.getAudit},
 		{http.MethodDelete, "/admin/tenants/{tenant}", a.deleteTenant},
+		{http.MethodGet, "/admin/tenants/{tenant}/scim/profile", a.getProfile},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range routes {

@@ -96,8 +96,10 @@ func (rt *ResourceType) compareAt(key string, op storage.Operator, v any, sc *sc
 			// Entra's "True"/"False", accepted wherever values are.
 			if strings.EqualFold(s, "true") {
 				v = true
+				opt.Report.note(NoteStringBoolean, key)
 			} else if strings.EqualFold(s, "false") {
 				v = false
+				opt.Report.note(NoteStringBoolean, key)
 			}
 		case p.Type == storage.TypeDateTime && op != storage.OpCo && op != storage.OpSw && op != storage.OpEw && op != storage.OpPresent:
 			t, ok := parseDateTime(s)

@@ -514,6 +514,7 @@ func (p *filterParser) valuePath(key string) (storage.Filter, error) {
 	p.depth--
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		// Entra: emails[type eq "work"].value eq "x".
+		p.opt.Report.note(NoteValuePathFilter, key)
 		p.i++
 		start := p.i
 		name, err := p.path()

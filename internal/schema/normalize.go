@@ -268,6 +268,7 @@ func (rt *ResourceType) setTop(doc map[string]any, key string, v any, opt Option
 	if !ok {
 		return unknownAttr(opt, "unknown schema in attribute %q", key)
 	}
+	noteFlat(opt, ext, rest, key)
 	if ext != nil && rest == "" {
 		if v == nil {
 			delete(doc, ext.URN)
@@ -304,6 +305,17 @@ func (rt *ResourceType) setTop(doc map[string]any, key string, v any, opt Option
 		return nil
 	}
 	return rt.setAttr(doc, nil, rest, v, opt)
+}
+
+// noteFlat notes a top-level key of a body or path-less PATCH value that
+// names a part of an attribute: a flat extension key, or a dotted one.
+func noteFlat(opt Options, ext *Schema, rest, key string) {
+	switch {
+	case ext != nil && rest != "":
+		opt.Report.note(NoteFlatExtension, key)
+	case strings.IndexByte(rest, '.') >= 0:
+		opt.Report.note(NoteDottedKey, key)
+	}
 }
 
 func setOrDelete(doc map[string]any, key string, m map[string]any) {
@@ -441,6 +453,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if s == "" {
 					return nil, nil
 				}
+				opt.Report.note(NoteBareValue, key)
 				return map[string]any{"value": s}, nil
 			}
 			return nil, errorf("invalidValue", "%q must be an object", key)
@@ -485,8 +498,10 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 			if !opt.StrictBooleans {
 				switch strings.ToLower(b) {
 				case "true":
+					opt.Report.note(NoteStringBoolean, key)
 					return true, nil
 				case "false":
+					opt.Report.note(NoteStringBoolean, key)
 					return false, nil
 				}
 			}
@@ -504,6 +519,9 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 		}
 		if !ok && !opt.StrictBooleans {
 			f, ok = numericString(v) // "3", as Entra sends numbers; same switch as "True"
+			if ok {
+				opt.Report.note(NoteNumericString, key)
+			}
 		}
 		if !ok || a.Type == storage.TypeInteger && f != math.Trunc(f) {
 			return nil, errorf("invalidValue", "%q must be a%s", key, map[bool]string{true: "n integer", false: " number"}[a.Type == storage.TypeInteger])

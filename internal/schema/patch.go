@@ -97,6 +97,9 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 		default:
 			return mo, errorf("invalidSyntax", "operation %d: unknown op %q", i, op.Op)
 		}
+		if name != op.Op {
+			opt.Report.note(NoteCapitalisedOp, op.Op)
+		}
 		path := strings.TrimSpace(op.Path)
 		if rt.Kind == storage.KindGroup && strings.EqualFold(path, "members") && len(op.Value) > 0 {
 			// The hot path of group provisioning (batches of member
@@ -104,6 +107,9 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 			ms, err := decodeMembers(op.Value)
 			if err != nil {
 				return mo, err
+			}
+			if name == "remove" {
+				opt.Report.note(NoteRemoveMembersValue, path)
 			}
 			if err := memberOp(&mo, name, target{}, ms); err != nil {
 				return mo, err
@@ -150,6 +156,17 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 
 func (rt *ResourceType) applyPathless(doc map[string]any, mo *MemberOps, op, key string, v any, opt Options) error {
 	ext, rest, ok := rt.SplitURN(key)
+	if ok {
+		noteFlat(opt, ext, rest, key)
+		if ext == nil {
+			switch strings.ToLower(rest) {
+			case "active":
+				opt.Report.shape(ShapePathlessActive)
+			case "id":
+				opt.Report.shape(ShapePathlessID)
+			}
+		}
+	}
 	if ok && ext != nil && rest == "" {
 		obj, isObj := v.(map[string]any)
 		if !isObj {
