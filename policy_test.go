@@ -581,7 +581,9 @@ func TestAuditLog(t *testing.T) {
 		assert.Equal(t, creds[0].ID, e.Credential, "entry %d", i)
 		assert.Equal(t, fixedNow.Add(time.Duration(i)*time.Minute), e.Time, "entry %d", i)
 	}
-	assert.Equal(t, []string{"droppedAttribute roles.displayName"}, entries[1].Normalizations)
+	// Entra's default job: capitalised ops, a dropped sub-attribute and
+	// "False" as a string, in the order the operations came.
+	assert.Equal(t, []string{"capitalisedOp Add", "droppedAttribute roles.displayName", "capitalisedOp Replace", "stringBoolean active"}, entries[1].Normalizations)
 	raw, err := json.Marshal(entries)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), acmeToken, "never the token")
