@@ -28,39 +28,6 @@ func WithAuditRetention(d time.Duration) Option {
 // auditTimeout bounds one batch of audit writes.
 const auditTimeout = 10 * time.Second
 
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// auditRecorder returns a recorder when the request is one the audit log
-// may keep: an authenticated request of a tenant whose store keeps an
-// audit log.
-func (s *Server) auditRecorder(w http.ResponseWriter, r *http.Request, q *request) *statusRecorder {
-	if q == nil || s.audit == nil {
-		return nil
-	}
-	return &statusRecorder{ResponseWriter: w}
-}
-
 // recordAudit queues the request for the tenant's audit log when it wrote
 // (POST, PUT, PATCH, DELETE, whatever the outcome) or was refused (any
 // other request answered 4xx or 5xx, except 404 of a GET: Entra and Okta

@@ -177,6 +177,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, h func(http.Res
 	q := &request{now: s.cfg.now()}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
 	sw := &statusWriter{ResponseWriter: w}
+	q.sw = sw
 	defer s.finish(sw, r, q, start)
 	defer func() {
 		if v := recover(); v != nil {
