@@ -426,10 +426,14 @@ func (s *Server) wrap(h func(http.ResponseWriter, *http.Request, *request) error
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, "") }
 
 // canonicalPath returns an escaped request path with its endpoint segment
-// in canonical case and without trailing slashes: routes are matched
-// case-insensitively, as Microsoft's validator sends "/users" and
-// "/Users/?filter=".
+// in canonical case, without trailing slashes and with runs of slashes made
+// one: routes are matched case-insensitively, as Microsoft's validator sends
+// "/users" and "/Users/?filter=", and a Tenant URL entered with a trailing
+// slash makes "/scim/v2//Users".
 func canonicalPath(p string) string {
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
 	p = strings.TrimRight(p, "/")
 	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	for _, c := range [...]string{"Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me"} {
@@ -442,6 +446,19 @@ func canonicalPath(p string) string {
 		return "/" + seg + "/" + rest
 	}
 	return "/" + seg
+}
+
+// hasDotSegment reports whether the escaped path p has a "." or ".."
+// segment.
+func hasDotSegment(p string) bool {
+	for p != "" {
+		var seg string
+		seg, p, _ = strings.Cut(p, "/")
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string) {
@@ -462,7 +479,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 		}
 		defer release()
 		r2 := r
-		if esc := r.URL.EscapedPath(); canonicalPath(esc) != esc {
+		esc := r.URL.EscapedPath()
+		if hasDotSegment(esc) {
+			// net/http's mux would answer an HTML redirect to the cleaned
+			// path, which drops the host's mount prefix: no SCIM client
+			// sends one, so it names no endpoint.
+			s.writeError(w, r, ErrNotFound.WithDetail("unknown endpoint "+r.URL.Path))
+			return
+		}
+		if canonicalPath(esc) != esc {
 			// Work on the escaped form, so an id holding "%2F" stays one
 			// segment.
 			u := *r.URL
