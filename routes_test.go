@@ -59,6 +59,35 @@ func TestUncleanPaths(t *testing.T) {
 	}
 }
 
+// TestMethodNotAllowedAllow: a 405 names the methods the endpoint serves
+// in an Allow header (RFC 9110 §15.5.6: "MUST generate an Allow header").
+func TestMethodNotAllowedAllow(t *testing.T) {
+	srv, _ := newTestServer(t)
+	cases := []struct {
+		method, path, allow string
+	}{
+		{http.MethodPut, "/Users", "GET, HEAD, POST"},
+		{http.MethodDelete, "/Groups", "GET, HEAD, POST"},
+		{http.MethodOptions, "/Users", "GET, HEAD, POST"},
+		{http.MethodPost, "/Users/some-id", "GET, HEAD, PUT, PATCH, DELETE"},
+		{http.MethodPatch, "/ServiceProviderConfig", "GET, HEAD"},
+		{http.MethodPost, "/Schemas", "GET, HEAD"},
+		{http.MethodDelete, "/ResourceTypes/User", "GET, HEAD"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, "http://scim.test"+tc.path, strings.NewReader("{}"))
+			r.Header.Set("Authorization", "Bearer "+acmeToken)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, r)
+			require.Equal(t, http.StatusMethodNotAllowed, w.Code, w.Body.String())
+			assert.Equal(t, tc.allow, w.Header().Get("Allow"))
+			assert.Equal(t, scimJSON, w.Header().Get("Content-Type"))
+			assert.Contains(t, w.Body.String(), `"status":"405"`)
+		})
+	}
+}
+
 // createDirect creates a user of acme through srv and returns its id.
 func createDirect(t *testing.T, srv *scimkit.Server, userName string) string {
 	t.Helper()

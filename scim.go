@@ -377,8 +377,8 @@ func (s *Server) routes() {
 		m.HandleFunc("PUT "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.replace(w, r, q, rt) }))
 		m.HandleFunc("PATCH "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.patch(w, r, q, rt) }))
 		m.HandleFunc("DELETE "+ep+"/{id}", s.wrap(func(w http.ResponseWriter, r *http.Request, q *request) error { return s.delete(w, r, q, rt) }))
-		m.HandleFunc(ep, s.methodNotAllowed)
-		m.HandleFunc(ep+"/{id}", s.methodNotAllowed)
+		m.HandleFunc(ep, s.methodNotAllowed("GET, HEAD, POST"))
+		m.HandleFunc(ep+"/{id}", s.methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"))
 	}
 	m.HandleFunc("GET /ServiceProviderConfig", s.wrap(s.serviceProviderConfig))
 	m.HandleFunc("GET /Schemas", s.wrap(s.schemas))
@@ -386,7 +386,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /ResourceTypes", s.wrap(s.resourceTypes))
 	m.HandleFunc("GET /ResourceTypes/{id}", s.wrap(s.resourceTypes))
 	for _, p := range []string{"/ServiceProviderConfig", "/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
-		m.HandleFunc(p, s.methodNotAllowed)
+		m.HandleFunc(p, s.methodNotAllowed("GET, HEAD"))
 	}
 	m.HandleFunc("/Bulk", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ErrNotImplemented.WithDetail("bulk operations are not supported (see /ServiceProviderConfig)"))
@@ -401,8 +401,13 @@ func (s *Server) routes() {
 	s.mux = m
 }
 
-func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, ErrMethodNotAllowed.WithDetail("method "+r.Method+" not allowed on "+r.URL.Path))
+// methodNotAllowed answers 405 with the Allow header RFC 9110 §15.5.6
+// requires, listing the methods the endpoint serves.
+func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, ErrMethodNotAllowed.WithDetail("method "+r.Method+" not allowed on "+r.URL.Path))
+	}
 }
 
 // wrap adapts a handler that returns an error.
