@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +72,22 @@ func TestHandleLifecycleEvents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandleLogsNoUserName: the info line of an applied event names the
+// user by id, never by userName (no personal data at info, as the README's
+// Observability section promises for the whole example).
+func TestHandleLogsNoUserName(t *testing.T) {
+	var out bytes.Buffer
+	p := newProduct(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo})), newMemState())
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, e := range []provisioning.Event{
+		{ID: "e1", Type: provisioning.Provisioned, Tenant: "acme", Kind: storage.KindUser, ResourceID: "u1", Name: "ada@contoso.example", Active: true, Time: at},
+		{ID: "e2", Type: provisioning.Deactivated, Tenant: "acme", Kind: storage.KindUser, ResourceID: "u1", Name: "ada@contoso.example", Time: at},
+		{ID: "e3", Type: provisioning.Deleted, Tenant: "acme", Kind: storage.KindUser, ResourceID: "u1", Name: "ada@contoso.example", Time: at},
+	} {
+		require.NoError(t, p.handle(context.Background(), e))
+	}
+	require.Equal(t, 3, strings.Count(out.String(), "user=u1"), out.String())
+	assert.NotContains(t, out.String(), "ada@contoso.example")
 }

@@ -121,8 +121,10 @@ func (p *product) handle(ctx context.Context, e provisioning.Event) error {
 		return fmt.Errorf("backup account of user %q (%s): %w", e.ResourceID, e.Type, err)
 	}
 	if applied {
+		// The user id, never the userName: info logs hold no personal
+		// data (README, Observability); the admin API shows the name.
 		p.log.InfoContext(ctx, "backup account "+string(e.Type), "tenant", e.Tenant, "user", e.ResourceID,
-			"userName", acc.UserName, "quotaGB", acc.QuotaGB, "status", acc.Status, "event", e.ID)
+			"quotaGB", acc.QuotaGB, "status", acc.Status, "event", e.ID)
 	}
 	return nil
 }
