@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,17 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
-	params := r.URL.Query()
+	// url.Values.Get on r.URL.Query() would see no filter in a query
+	// string that does not decode ("%ZZ", a ";"), and answer the whole
+	// tenant to a lookup an IdP then takes as a match.
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		e := ErrInvalidValue
+		if strings.Contains(strings.ToLower(r.URL.RawQuery), "filter") {
+			e = ErrInvalidFilter
+		}
+		return e.WithDetail("the query string is not valid URL encoding: " + err.Error())
+	}
 	query := storage.Query{Kind: rt.Kind, StartIndex: 1, Count: s.cfg.defaultCount}
 	if v := params.Get("startIndex"); v != "" {
 		n, err := strconv.Atoi(v)

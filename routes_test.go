@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit"
+	"github.com/scimkit/scimkit/storage"
 )
 
 // TestUncleanPaths: a path with doubled slashes is served as its clean
@@ -100,4 +101,39 @@ func createDirect(t *testing.T, srv *scimkit.Server, userName string) string {
 	var doc struct{ ID string }
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
 	return doc.ID
+}
+
+// TestUndecodableQuery: a list whose query string does not decode is
+// refused. url.Values dropped the broken pair, so the filter vanished and
+// the answer was every user of the tenant: a userName lookup an IdP takes
+// as a match (Entra then updates the first user returned).
+func TestUndecodableQuery(t *testing.T) {
+	srv, store := newTestServer(t)
+	createDirect(t, srv, "adele.vance@contoso.com")
+	createDirect(t, srv, "alex.wilber@contoso.com")
+	cases := []struct {
+		query, scimType string
+	}{
+		{`filter=userName%20eq%20%22nobody%ZZ%22`, "invalidFilter"},
+		{`filter=userName%20eq%20%22nobody%22;x=1`, "invalidFilter"},
+		{`filter=userName%20eq%20%22100%%22`, "invalidFilter"},
+		{`count=1&startIndex=%ZZ`, "invalidValue"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://scim.test/Users?"+tc.query, nil)
+			r.Header.Set("Authorization", "Bearer "+acmeToken)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, r)
+			require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+			var doc map[string]any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
+			assert.Equal(t, []any{errorURN}, doc["schemas"])
+			assert.Equal(t, "400", doc["status"])
+			assert.Equal(t, tc.scimType, doc["scimType"])
+		})
+	}
+	page, err := store.List(t.Context(), "acme", storage.Query{Kind: storage.KindUser, StartIndex: 1, Count: 10})
+	require.NoError(t, err)
+	assert.Equal(t, 2, page.Total, "nothing changed")
 }
