@@ -246,6 +246,12 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, q *request, start tim
 	}
 }
 
+// maxLoggedID bounds the bytes of the id a log line quotes from the URL:
+// ids are UUIDs, and a URL of any length (up to the host's
+// MaxHeaderBytes, 1 MiB by default) would otherwise make a line that long,
+// for anyone, with any token.
+const maxLoggedID = 256
+
 // logRequest writes the request's log line: success at debug, 4xx at
 // warn, 5xx at error with the cause. Never the token, the body or the
 // query string (a filter names userNames); an error's detail (which may
@@ -268,7 +274,7 @@ func (s *Server) logRequest(r *http.Request, q *request, info RequestInfo, se *E
 		slog.String("tenant", info.Tenant),
 		slog.String("credential", info.Credential),
 		slog.String("op", info.Op()),
-		slog.String("id", info.ResourceID),
+		slog.String("id", truncate(info.ResourceID, maxLoggedID)),
 		slog.Int("status", info.Status),
 		slog.Duration("latency", info.Duration),
 	)
