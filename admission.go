@@ -131,6 +131,20 @@ func (p *Policy) protects(id string, doc map[string]any) (string, bool) {
 	return "", false
 }
 
+// protectedByName reports whether the policy protects the user id named
+// name by its userName alone, not by its id: a rename would lift the
+// protection.
+func (p *Policy) protectedByName(id, name string) bool {
+	byName := false
+	for _, v := range p.Protected {
+		if v == id {
+			return false
+		}
+		byName = byName || name != "" && strings.EqualFold(v, name)
+	}
+	return byName
+}
+
 // allowsDomain reports whether userName is in an allowed domain.
 func (p *Policy) allowsDomain(userName string) bool {
 	i := strings.LastIndexByte(userName, '@')

@@ -401,6 +401,11 @@ func (s *Server) admitChange(ctx context.Context, q *request, rt *schema.Resourc
 		}
 		return s.admit(ctx, a)
 	}
+	if name, _ := doc["userName"].(string); !strings.EqualFold(name, old.Name) && pol.protectedByName(old.ID, old.Name) {
+		// Else a rename, then a deactivation or DELETE, would get past
+		// the protection in two requests.
+		return ErrPolicy.WithDetail(fmt.Sprintf("user %q is protected by this tenant's provisioning policy by its userName and cannot be renamed through SCIM; nothing was changed (protect it by its id in the product's admin settings to allow renames)", old.Name))
+	}
 	uc.is, uc.preserved = active(doc), false
 	if s.policyStore() != nil {
 		uc.was = old.Seat // a PolicyStore keeps Seat: no decoding

@@ -24,7 +24,10 @@ type Policy struct {
 	SeatLimit int `json:"seatLimit,omitempty"`
 	// Protected lists userNames (compared case-insensitively) or ids of
 	// Users the IdP may never deactivate or delete, such as the account
-	// owner: such a request is refused with 403 and changes nothing.
+	// owner: such a request is refused with 403 and changes nothing. A
+	// user protected by its userName (and not by its id) cannot be renamed
+	// either, since the rename would lift the protection; list the id to
+	// protect a user whatever its name.
 	Protected []string `json:"protected,omitempty"`
 	// AllowedDomains, when not empty, lists the only domains a User's
 	// userName may be in (the part after the last "@", compared
