@@ -78,8 +78,11 @@ type config struct {
 // Location header (RFC 7644 §3.1), e.g. "https://backup.example.com", when
 // the server sits behind a proxy. The path under which the server is
 // mounted is appended to it (taken from the request), so one setting serves
-// both mounting styles. Without it the origin is taken from the request
-// (scheme from TLS, host from the Host header).
+// both mounting styles: pass the origin, not the SCIM base URL
+// ("https://backup.example.com/scim/v2" would give ".../scim/v2/scim/v2/Users").
+// A path in it is kept in front of the mount path, for a proxy that strips
+// a prefix. Without it the origin is taken from the request (scheme from
+// TLS, host from the Host header, which the client chooses).
 func WithBaseURL(origin string) Option {
 	return optionFunc(func(c *config) error {
 		u, err := url.Parse(origin)
