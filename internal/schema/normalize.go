@@ -44,6 +44,10 @@ type Options struct {
 	// Report, when not nil, receives what normalisation did that the
 	// document does not show (drops, the password).
 	Report *Report
+
+	// work counts the comparisons the filtered paths of one PATCH made
+	// (set by ApplyPatch; see MaxPatchFilterWork).
+	work *int
 }
 
 // unknownAttr handles an attribute no schema defines: an error when

@@ -68,6 +68,13 @@ func (m *MemberOps) remove(ids []string) {
 // MaxOperations bounds the operations of one PATCH request.
 const MaxOperations = 1000
 
+// MaxPatchFilterWork bounds the comparisons the filtered paths
+// (`emails[type eq "work"]`) of one PATCH request make: each such
+// operation costs the elements of its attribute times the comparisons of
+// its filter. Entra's and Okta's PATCHes make tens; without the bound, 900
+// operations with 50-term filters over 1,000 emails took seconds of CPU.
+const MaxPatchFilterWork = 200_000
+
 // ApplyPatch applies ops to doc (a normalised document) in order and
 // returns the Group member changes they make. It accepts what Entra and
 // Okta send: capitalised op names, "True"/"False", path-less add/replace
@@ -90,6 +97,8 @@ func (rt *ResourceType) ApplyPatch(doc map[string]any, ops []PatchOp, opt Option
 	if len(ops) > MaxOperations {
 		return mo, errorf("tooMany", "more than %d operations", MaxOperations)
 	}
+	work := 0
+	opt.work = &work
 	for i, op := range ops {
 		name := strings.ToLower(op.Op)
 		switch name {
@@ -509,10 +518,31 @@ func applyAllElements(container map[string]any, op string, t target, v any, opt 
 	return nil
 }
 
+// comparisons returns the comparisons of filter f.
+func comparisons(f storage.Filter) int {
+	switch f := f.(type) {
+	case storage.And:
+		return comparisons(f.Left) + comparisons(f.Right)
+	case storage.Or:
+		return comparisons(f.Left) + comparisons(f.Right)
+	case storage.Not:
+		return comparisons(f.X)
+	case storage.ValuePath:
+		return comparisons(f.Filter)
+	}
+	return 1
+}
+
 // applyFiltered handles `attr[filter]` and `attr[filter].sub` paths.
 func applyFiltered(container map[string]any, op string, t target, v any, opt Options) error {
 	a := t.attr
 	list, _ := container[a.Name].([]any)
+	if opt.work != nil && len(list) > 0 {
+		*opt.work += len(list) * comparisons(t.filter)
+		if *opt.work > MaxPatchFilterWork {
+			return errorf("tooMany", "the filtered paths of this PATCH compare more than %d values; send fewer operations or shorter filters", MaxPatchFilterWork)
+		}
+	}
 	matched := 0
 	out := list[:0:0]
 	for _, el := range list {
