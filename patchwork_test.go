@@ -57,3 +57,42 @@ func TestPatchFilterWorkIsBounded(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Contains(t, w.Body.String(), `"display":"d199"`)
 }
+
+// TestPatchCompareBytesAreBounded: the canonical forms one PATCH encodes
+// to compare multi-valued elements are bounded (4 MiB): each add encodes
+// the attribute's elements, so 1,000 operations each adding one email
+// re-encoded the growing list a thousand times (seconds of CPU) for a user
+// that still fits the resource limit. Past the bound the PATCH is 400
+// tooMany and changes nothing; one operation adding the 1,000 emails is
+// accepted.
+func TestPatchCompareBytesAreBounded(t *testing.T) {
+	srv, _ := newTestServer(t, scimkit.WithRateLimit(0, 0))
+	send := func(method, path, body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "http://scim.test"+path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+acmeToken)
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		return w
+	}
+	email := func(i int) string {
+		return fmt.Sprintf(`{"value":"u%d@contoso.com","display":"%s"}`, i, strings.Repeat("d", 150))
+	}
+	id := createDirect(t, srv, "many@contoso.com")
+	ops := make([]string, 1000)
+	for i := range ops {
+		ops[i] = `{"op":"add","path":"emails","value":[` + email(i) + `]}`
+	}
+	w := send(http.MethodPatch, "/Users/"+id, patchBody(strings.Join(ops, ",")))
+	require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `"scimType":"tooMany"`)
+	assert.Contains(t, w.Body.String(), "compare more than 4194304 bytes")
+	w = send(http.MethodGet, "/Users/"+id, "")
+	assert.Equal(t, `W/"1"`, w.Header().Get("ETag"), "the refused PATCH changed nothing")
+
+	all := make([]string, 1000)
+	for i := range all {
+		all[i] = email(i)
+	}
+	w = send(http.MethodPatch, "/Users/"+id, patchBody(`{"op":"add","path":"emails","value":[`+strings.Join(all, ",")+`]}`))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}

@@ -45,9 +45,9 @@ type Options struct {
 	// document does not show (drops, the password).
 	Report *Report
 
-	// work counts the comparisons the filtered paths of one PATCH made
-	// (set by ApplyPatch; see MaxPatchFilterWork).
-	work *int
+	// work counts what one PATCH's operations cost (set by ApplyPatch;
+	// see MaxPatchFilterWork and MaxPatchCompareBytes).
+	work *patchWork
 }
 
 // unknownAttr handles an attribute no schema defines: an error when
