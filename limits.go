@@ -140,8 +140,9 @@ func WithRateLimit(rps float64, burst int) Option {
 }
 
 // WithConcurrencyLimit bounds the requests of one tenant in progress at
-// once on this Server (default [DefaultConcurrencyLimit]); one more gets
-// 429 with Retry-After. n = 0 turns the limit off.
+// once on this Server (default [DefaultConcurrencyLimit]); one more waits
+// up to 2 s for a slot, then gets 429 with Retry-After. n = 0 turns the
+// limit off.
 func WithConcurrencyLimit(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 0 {
