@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -72,29 +71,22 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *schema.ResourceType) error {
-	// url.Values.Get on r.URL.Query() would see no filter in a query
-	// string that does not decode ("%ZZ", a ";"), and answer the whole
-	// tenant to a lookup an IdP then takes as a match.
-	params, err := url.ParseQuery(r.URL.RawQuery)
+	params, err := parseListQuery(r.URL.RawQuery)
 	if err != nil {
-		e := ErrInvalidValue
-		if strings.Contains(strings.ToLower(r.URL.RawQuery), "filter") {
-			e = ErrInvalidFilter
-		}
-		return e.WithDetail("the query string is not valid URL encoding: " + err.Error())
+		return err
 	}
 	query := storage.Query{Kind: rt.Kind, StartIndex: 1, Count: s.cfg.defaultCount}
 	if v := params.Get("startIndex"); v != "" {
-		n, err := strconv.Atoi(v)
+		n, err := parseIndex("startIndex", v)
 		if err != nil {
-			return ErrInvalidValue.WithDetail("startIndex must be an integer")
+			return err
 		}
 		query.StartIndex = max(n, 1) // RFC 7644 §3.4.2.4: values below 1 mean 1
 	}
 	if v := params.Get("count"); v != "" {
-		n, err := strconv.Atoi(v)
+		n, err := parseIndex("count", v)
 		if err != nil {
-			return ErrInvalidValue.WithDetail("count must be an integer")
+			return err
 		}
 		if n <= 0 {
 			query.TotalOnly = true // RFC 7644 §3.4.2.4: count 0 (or less) asks for the total alone

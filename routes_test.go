@@ -137,3 +137,49 @@ func TestUndecodableQuery(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, page.Total, "nothing changed")
 }
+
+// TestListQuerySpelling: a list parameter spelt in another case is read
+// as the RFC's (an ignored "Filter" answered every user to a lookup, as
+// an undecodable one did), one given twice in any spelling is refused,
+// and a startIndex or count past the int range is clamped, not refused.
+func TestListQuerySpelling(t *testing.T) {
+	srv, _ := newTestServer(t)
+	createDirect(t, srv, "adele.vance@contoso.com")
+	createDirect(t, srv, "alex.wilber@contoso.com")
+	cases := []struct {
+		query    string
+		status   int
+		scimType string
+		total    float64
+		items    float64
+	}{
+		{query: `Filter=userName%20eq%20%22nobody%22`, status: 200, total: 0, items: 0},
+		{query: `FILTER=userName%20eq%20%22adele.vance@contoso.com%22`, status: 200, total: 1, items: 1},
+		{query: `filter=userName%20eq%20%22adele.vance@contoso.com%22&Count=0`, status: 200, total: 1, items: 0},
+		{query: `filter=userName%20eq%20%22nobody%22&Filter=userName%20pr`, status: 400, scimType: "invalidFilter"},
+		{query: `filter=userName%20pr&filter=userName%20pr`, status: 400, scimType: "invalidFilter"},
+		{query: `count=1&COUNT=2`, status: 400, scimType: "invalidValue"},
+		{query: `startIndex=99999999999999999999999`, status: 200, total: 2, items: 0},
+		{query: `count=99999999999999999999999`, status: 200, total: 2, items: 2},
+		{query: `count=-99999999999999999999999`, status: 200, total: 2, items: 0},
+		{query: `count=ten`, status: 400, scimType: "invalidValue"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://scim.test/Users?"+tc.query, nil)
+			r.Header.Set("Authorization", "Bearer "+acmeToken)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, r)
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			var doc map[string]any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
+			if tc.status != 200 {
+				assert.Equal(t, tc.scimType, doc["scimType"])
+				return
+			}
+			assert.Equal(t, tc.total, doc["totalResults"])
+			res, _ := doc["Resources"].([]any)
+			assert.Len(t, res, int(tc.items))
+		})
+	}
+}

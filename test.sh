@@ -45,4 +45,4 @@ fi
 pkgs=()
 for dir in $(go list -m -f '{{.Dir}}'); do pkgs+=("$dir/..."); done
 go vet "${pkgs[@]}"
-go test -race -count=1 "${pkgs[@]}"
+go test -race -count=1 -timeout 30m "${pkgs[@]}"
