@@ -71,7 +71,7 @@ func tracedServer(t testing.TB) (http.Handler, *roundTrips, *postgres.Store) {
 	st, err := postgres.New(context.Background(), pool)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	srv, err := scimkit.New(st, st, scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0))
+	srv, err := scimkit.New(st, st, scimkit.WithOutbox(), scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0))
 	require.NoError(t, err)
 	require.NoError(t, scimkit.SetToken(context.Background(), st, "t", "rt-token"))
 	return srv, rt, st
