@@ -61,17 +61,6 @@ func (s *Store) ListEvents(ctx context.Context, tenant string, after int64, limi
 	return s.sql.ListEvents(ctx, tenant, after, limit)
 }
 
-// ClaimEvents leases the oldest undelivered, due, unleased event of each
-// resource, up to c.Limit, in Seq order (see [storage.Outbox]).
-func (s *Store) ClaimEvents(ctx context.Context, c storage.Claim) ([]storage.Event, error) {
-	return s.sql.ClaimEvents(ctx, c)
-}
-
-// AckEvent marks the event delivered at at.
-func (s *Store) AckEvent(ctx context.Context, seq int64, at time.Time) error {
-	return s.sql.AckEvent(ctx, seq, at)
-}
-
 // RetryEvent records a failed delivery; the event is due again at at.
 func (s *Store) RetryEvent(ctx context.Context, seq int64, at time.Time) error {
 	return s.sql.RetryEvent(ctx, seq, at)
