@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scimkit/scimkit/storage"
 )
@@ -48,97 +49,74 @@ func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch st
 	}
 	var version int64
 	err = retry(ctx, func() error {
-		conn, err := s.pool.Acquire(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Release()
-		done := false
-		defer func() {
-			if !done {
-				// Ends the transaction whatever its state (a failed
-				// statement leaves it aborted); a connection that
-				// cannot is closed by the pool on release.
-				if _, err := conn.Exec(context.WithoutCancel(ctx), "rollback"); err != nil {
-					_ = conn.Conn().Close(context.WithoutCancel(ctx))
-				}
-			}
-		}()
-		var rid int64
-		b := &pgx.Batch{}
-		b.Queue("begin")
-		s.queue(b, `SELECT rid, version FROM scimkit_resources
+		return s.tx(ctx, func(conn *pgxpool.Conn) error {
+			var rid int64
+			b := &pgx.Batch{}
+			b.Queue("begin")
+			s.queue(b, `SELECT rid, version FROM scimkit_resources
 			WHERE tenant = $1 AND kind = 'Group' AND id = $2 FOR UPDATE`, tenant, groupID)
-		if add != "" {
-			s.queue(b, `SELECT (j.v->>0) FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS j(v, o)
+			if add != "" {
+				s.queue(b, `SELECT (j.v->>0) FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS j(v, o)
 		WHERE `+probe+` IS NULL LIMIT 1`, add, tenant)
-		}
-		br := conn.SendBatch(ctx, b)
-		err = func() error {
-			if _, err := br.Exec(); err != nil {
+			}
+			br := conn.SendBatch(ctx, b)
+			err := func() error {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+				err := br.QueryRow().Scan(&rid, &version)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return fmt.Errorf("postgres: %s %q: %w", storage.KindGroup, groupID, storage.ErrNotFound)
+				}
+				if err != nil || add == "" {
+					return err
+				}
+				var missing string
+				switch err := br.QueryRow().Scan(&missing); {
+				case err == nil:
+					return fmt.Errorf("postgres: group %q: member %q: %w", groupID, missing, storage.ErrInvalidMember)
+				case !errors.Is(err, pgx.ErrNoRows):
+					return err
+				}
+				return nil
+			}()
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
 				return err
 			}
-			err := br.QueryRow().Scan(&rid, &version)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("postgres: %s %q: %w", storage.KindGroup, groupID, storage.ErrNotFound)
+			if g := ch.Group; g != nil && g.Version != version {
+				// The row is locked: its version is the one to check.
+				return fmt.Errorf("postgres: %s %q has version %d, not %d: %w", g.Kind, g.ID, version, g.Version, storage.ErrVersionMismatch)
 			}
-			if err != nil || add == "" {
-				return err
-			}
-			var missing string
-			switch err := br.QueryRow().Scan(&missing); {
-			case err == nil:
-				return fmt.Errorf("postgres: group %q: member %q: %w", groupID, missing, storage.ErrInvalidMember)
-			case !errors.Is(err, pgx.ErrNoRows):
-				return err
-			}
-			return nil
-		}()
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		if g := ch.Group; g != nil && g.Version != version {
-			// The row is locked: its version is the one to check.
-			return fmt.Errorf("postgres: %s %q has version %d, not %d: %w", g.Kind, g.ID, version, g.Version, storage.ErrVersionMismatch)
-		}
 
-		b = &pgx.Batch{}
-		if g := ch.Group; g != nil {
-			s.queue(b, `UPDATE scimkit_resources SET
+			b = &pgx.Batch{}
+			if g := ch.Group; g != nil {
+				s.queue(b, `UPDATE scimkit_resources SET
 		name = $1, name_fold = $2, external_id = $3, emails = $4, email_folds = $5, version = version + 1, modified = $6, data = $7, fold = $8, seat = $9
 		WHERE rid = $10`, w.name, w.nameFold, w.externalID, w.emails, w.emailFolds, micros(ch.Modified), w.data, w.fold, w.seat, rid)
-		} else {
-			s.queue(b, `UPDATE scimkit_resources
+			} else {
+				s.queue(b, `UPDATE scimkit_resources
 			SET version = version + 1, modified = $1 WHERE rid = $2`, micros(ch.Modified), rid)
-		}
-		if ch.ReplaceAll {
-			s.queue(b, `DELETE FROM scimkit_members WHERE group_rid = $1`, rid)
-		}
-		if remove != "" {
-			s.queue(b, `DELETE FROM scimkit_members WHERE group_rid = $1 AND member_rid IN
+			}
+			if ch.ReplaceAll {
+				s.queue(b, `DELETE FROM scimkit_members WHERE group_rid = $1`, rid)
+			}
+			if remove != "" {
+				s.queue(b, `DELETE FROM scimkit_members WHERE group_rid = $1 AND member_rid IN
 				(SELECT `+probe+` FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS j(v, o))`, rid, tenant, remove)
-		}
-		if add != "" {
-			s.queue(b, `INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
+			}
+			if add != "" {
+				s.queue(b, `INSERT INTO scimkit_members (group_rid, member_rid, display, display_fold)
 		SELECT $1, `+probe+`, (j.v->>1), (j.v->>2) FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS j(v, o)
 		WHERE 1 = 1 ORDER BY j.o
 		ON CONFLICT (group_rid, member_rid) DO UPDATE SET display = excluded.display, display_fold = excluded.display_fold`, rid, tenant, add)
-		}
-		for _, e := range ch.Events {
-			s.queue(b, `INSERT INTO scimkit_outbox
-			(tenant, id, kind, resource_id, version, type, time, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				tenant, e.ID, string(e.Kind), e.ResourceID, version+1, e.Type, micros(e.Time), string(e.Data))
-		}
-		b.Queue("commit")
-		if err := conn.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		done = true
-		return nil
+			}
+			queueEvents(s, b, tenant, version+1, ch.Events)
+			b.Queue("commit")
+			return conn.SendBatch(ctx, b).Close()
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: members of group %q: %w", groupID, err)

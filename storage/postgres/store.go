@@ -12,13 +12,6 @@ import (
 // for what each must return. They run on the shared SQL store of package
 // sqlstore, which the Store wraps (a field no caller can reach).
 
-// Delete removes the resource, its members and every membership naming
-// it, and appends ev to the outbox, in one transaction, or returns
-// [storage.ErrNotFound].
-func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
-	return s.sql.Delete(ctx, tenant, kind, id, ev...)
-}
-
 // ListMembers returns the group's members in insertion order, or
 // [storage.ErrNotFound].
 func (s *Store) ListMembers(ctx context.Context, tenant, groupID string) ([]storage.Member, error) {
