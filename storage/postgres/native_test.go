@@ -92,6 +92,9 @@ func TestRoundTrips(t *testing.T) {
 	check("remove one, add 40", 2, func() error {
 		return s.ChangeMembers(ctx, "acme", "g", storage.MemberChange{Remove: []string{"u003"}, Add: ms[100-40:], Modified: time.Now()})
 	})
+	check("delete with an event", 2, func() error {
+		return s.Delete(ctx, "acme", storage.KindUser, "u010", testEvent(testUser(10), "deleted"))
+	})
 	check("audit batch of 3", 1, func() error {
 		return s.AppendAudit(ctx, "acme", []storage.AuditEntry{{Time: time.Now(), Operation: "a"}, {Time: time.Now(), Operation: "b"}, {Time: time.Now(), Operation: "c"}})
 	})
