@@ -294,3 +294,47 @@ func TestAuditBatchOrder(t *testing.T) {
 		assert.True(t, in[i].Time.Equal(got[i].Time))
 	}
 }
+
+// TestConcurrentAcks: acknowledgements from many goroutines at once,
+// written in combined batches, each land once: nothing is claimable
+// after, and every event counts as delivered.
+func TestConcurrentAcks(t *testing.T) {
+	ctx := context.Background()
+	s, rt, _ := openTraced(t, 4)
+	const n = 300
+	for i := range n {
+		u := testUser(i)
+		u.Seat = false
+		require.NoError(t, s.Create(ctx, "acme", u, testEvent(u, "created")))
+	}
+	now := time.Now()
+	evs, err := s.ClaimEvents(ctx, storage.Claim{Owner: "o", Limit: n, Now: now, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, evs, n)
+	rt.take()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 16)
+	for _, e := range evs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs <- s.AckEvent(ctx, e.Seq, now)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	writes, _ := rt.take()
+	t.Logf("%d acknowledgements in %d statements", n, writes)
+	assert.LessOrEqual(t, writes, n)
+	again, err := s.ClaimEvents(ctx, storage.Claim{Owner: "o2", Limit: n, Now: now.Add(time.Hour), Lease: time.Minute})
+	require.NoError(t, err)
+	assert.Empty(t, again, "every event was acknowledged")
+	pruned, err := s.PruneEvents(ctx, now.Add(time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, n, pruned)
+}

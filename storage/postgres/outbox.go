@@ -3,8 +3,10 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/scimkit/scimkit/storage"
@@ -58,15 +60,77 @@ func (s *Store) ClaimEvents(ctx context.Context, c storage.Claim) ([]storage.Eve
 	return out, nil
 }
 
-// AckEvent marks the event delivered at at.
+// AckEvent marks the event delivered at at. Acknowledgements that
+// arrive while another is being written are written together, in one
+// statement, by the next of their callers (a dispatcher acknowledges the
+// events of a batch from several workers at once); each call returns
+// once its own acknowledgement is committed.
 func (s *Store) AckEvent(ctx context.Context, seq int64, at time.Time) error {
-	err := retry(ctx, func() error {
-		_, err := s.pool.Exec(ctx, s.trace(`UPDATE scimkit_outbox SET delivered = $1, lease_until = 0, lease_owner = ''
-			WHERE seq = $2 AND delivered IS NULL`), micros(at), seq)
-		return err
-	})
-	if err != nil {
+	if err := s.acks.ack(ctx, s, seq, micros(at)); err != nil {
 		return fmt.Errorf("postgres: ack event %d: %w", seq, err)
 	}
 	return nil
+}
+
+// acks combines concurrent acknowledgements: the first caller writes
+// the pending ones; a caller arriving meanwhile waits, and the first of
+// the waiters writes the next batch (so no caller waits for more than
+// the batch in flight and its own).
+type acks struct {
+	mu      sync.Mutex
+	pending []*ackReq
+	writing bool
+}
+
+type ackReq struct {
+	seq, at int64
+	// done receives the outcome, or errLead when the caller is to write
+	// the next batch.
+	done chan error
+}
+
+// errLead hands the writing of the pending batch to a waiting caller.
+var errLead = errors.New("postgres: write the pending acknowledgements")
+
+func (a *acks) ack(ctx context.Context, s *Store, seq, at int64) error {
+	r := &ackReq{seq: seq, at: at, done: make(chan error, 1)}
+	a.mu.Lock()
+	a.pending = append(a.pending, r)
+	lead := !a.writing
+	a.writing = true
+	a.mu.Unlock()
+	if !lead {
+		if err := <-r.done; err != errLead {
+			return err
+		}
+	}
+	a.mu.Lock()
+	batch := a.pending
+	a.pending = nil
+	a.mu.Unlock()
+	seqs, ats := make([]int64, len(batch)), make([]int64, len(batch))
+	for i, b := range batch {
+		seqs[i], ats[i] = b.seq, b.at
+	}
+	// The batch is the waiters' too: one caller's cancellation must not
+	// fail it.
+	ctx = context.WithoutCancel(ctx)
+	err := retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, s.trace(`UPDATE scimkit_outbox o SET delivered = x.at, lease_until = 0, lease_owner = ''
+			FROM unnest($1::bigint[], $2::bigint[]) AS x(seq, at) WHERE o.seq = x.seq AND o.delivered IS NULL`), seqs, ats)
+		return err
+	})
+	for _, b := range batch {
+		if b != r {
+			b.done <- err
+		}
+	}
+	a.mu.Lock()
+	if len(a.pending) > 0 {
+		a.pending[0].done <- errLead
+	} else {
+		a.writing = false
+	}
+	a.mu.Unlock()
+	return err
 }

@@ -11,6 +11,16 @@
 // becomes [storage.ErrUnavailable], which the scimkit server answers with
 // 503 and Retry-After.
 //
+// The requests an IdP sends most run on pgx directly (no database/sql)
+// and travel in as few round trips as the contract allows: a create or a
+// replace, with its seat check, user state and outbox events, is one
+// round trip (one pipelined batch, which the server runs as one implicit
+// transaction); a get, a lookup, a page with its total, an
+// authentication, an outbox claim or acknowledgement and an audit batch
+// are one each; a member change of any size and a delete are two (the
+// first locks the row). The rest of the contract runs on the shared SQL
+// store (package sqlstore) through database/sql on the same pool.
+//
 // Filters are translated to SQL over jsonb; lookups by userName,
 // externalId, displayName and email, and member lookups, use indexes;
 // pages come from the database in creation order. The schema is created
@@ -44,6 +54,7 @@ type Store struct {
 	// tracer, when set, sees the text of every statement the pgx paths
 	// run (the shared store has its own).
 	tracer atomic.Pointer[func(query string)]
+	acks   acks
 }
 
 var _ storage.Store = (*Store)(nil)
