@@ -21,6 +21,10 @@
 # and runs with fsync, synchronous_commit and full_page_writes off: it is
 # for tests only.
 #
+# With $SCIMKIT_PG_CPU set (a taskset CPU list, e.g. 1), start and resume
+# run the server pinned to those CPUs (benchmarks that charge the database
+# to the product's core).
+#
 # Server binaries are looked up in $PG_BIN_GLOB (default
 # /usr/lib/postgresql/*/bin, newest version first). When none are found and
 # SCIMKIT_INSTALL_POSTGRES=1, the Debian package `postgresql` is installed
@@ -181,7 +185,7 @@ EOF
     if port_busy "$port"; then port=$((port + 1)); continue; fi
     : >"$dir/server.log"
     [ $root -eq 1 ] && chown postgres: "$dir/server.log"
-    if as_pg "$bindir/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" \
+    if as_pg ${SCIMKIT_PG_CPU:+taskset -c "$SCIMKIT_PG_CPU"} "$bindir/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" \
         -o "-p $port" >/dev/null 2>>"$dir/pg_ctl.log"; then
       started=1
       break
@@ -273,7 +277,7 @@ cmd_resume() {
   local dir=${1:-}
   [ -n "$dir" ] && [ -f "$dir/$MARKER" ] || die "resume: $dir is not a throwaway cluster made by this script"
   read_marker "$dir"
-  as_pg "$bindir/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" -o "-p $port" >/dev/null ||
+  as_pg ${SCIMKIT_PG_CPU:+taskset -c "$SCIMKIT_PG_CPU"} "$bindir/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" -o "-p $port" >/dev/null ||
     die "pg_ctl start failed"
   log "resumed the server in $dir on port $port"
 }

@@ -11,6 +11,16 @@
 // becomes [storage.ErrUnavailable], which the scimkit server answers with
 // 503 and Retry-After.
 //
+// The requests an IdP sends most run on pgx directly (no database/sql)
+// and travel in as few round trips as the contract allows: a create or a
+// replace, with its seat check, user state and outbox events, is one
+// round trip (one pipelined batch, which the server runs as one implicit
+// transaction); a get, a lookup, a page with its total, an
+// authentication, an outbox claim or acknowledgement and an audit batch
+// are one each; a member change of any size and a delete are two (the
+// first locks the row). The rest of the contract runs on the shared SQL
+// store (package sqlstore) through database/sql on the same pool.
+//
 // Filters are translated to SQL over jsonb; lookups by userName,
 // externalId, displayName and email, and member lookups, use indexes;
 // pages come from the database in creation order. The schema is created
@@ -27,6 +37,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -37,7 +48,13 @@ import (
 
 // Store is a [storage.Store] on PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	sql *sqlstore.Store
+	sql     *sqlstore.Store
+	pool    *pgxpool.Pool
+	dialect dialect
+	// tracer, when set, sees the text of every statement the pgx paths
+	// run (the shared store has its own).
+	tracer atomic.Pointer[func(query string)]
+	acks   acks
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -47,12 +64,13 @@ var _ storage.Store = (*Store)(nil)
 // search_path. The host keeps ownership of pool.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 	db := stdlib.OpenDBFromPool(pool)
-	s, err := sqlstore.New(ctx, db, dialect{stats: &statistics{}})
+	d := dialect{stats: &statistics{}}
+	s, err := sqlstore.New(ctx, db, d)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{sql: s}, nil
+	return &Store{sql: s, pool: pool, dialect: d}, nil
 }
 
 // Close releases the store's handle on the pool; the pool stays open.
@@ -212,5 +230,34 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX scimkit_audit_tenant ON scimkit_audit (tenant, at, seq)`,
 		`CREATE INDEX scimkit_audit_at ON scimkit_audit (at)`,
+	},
+	// 5: the seat check of a write as one server-side call, so a write
+	// and its check travel in one round trip (see write.go); room on
+	// each page of resources for updates that change no indexed column
+	// to stay on the page (HOT updates: no index entries to add).
+	{
+		`CREATE OR REPLACE FUNCTION scimkit_take_seat(t text, k text, i text) RETURNS void LANGUAGE plpgsql AS $$
+		DECLARE
+			lim integer;
+			n bigint;
+		BEGIN
+			-- A resource that already holds its seat keeps it.
+			IF i IS NOT NULL AND EXISTS (SELECT 1 FROM scimkit_resources
+					WHERE tenant = t AND kind = k AND id = i AND seat = 1) THEN
+				RETURN;
+			END IF;
+			-- The lock serialises the tenant's seat takers; the count
+			-- that follows is a new snapshot, so it sees every seat
+			-- taken before the lock was granted.
+			SELECT seat_limit INTO lim FROM scimkit_tenants WHERE tenant = t FOR UPDATE;
+			IF lim IS NULL OR lim <= 0 THEN
+				RETURN;
+			END IF;
+			SELECT count(*) INTO n FROM scimkit_resources WHERE tenant = t AND kind = 'User' AND seat = 1;
+			IF n >= lim THEN
+				RAISE EXCEPTION 'tenant % holds % of % seats', t, n, lim USING ERRCODE = '` + seatLimitCode + `';
+			END IF;
+		END $$`,
+		`ALTER TABLE scimkit_resources SET (fillfactor = 80)`,
 	},
 }

@@ -12,51 +12,6 @@ import (
 // for what each must return. They run on the shared SQL store of package
 // sqlstore, which the Store wraps (a field no caller can reach).
 
-// Create stores r (RFC 7644 §3.3), a Group with its initial r.Members,
-// and appends ev to the outbox, in one transaction. It returns
-// [storage.ErrConflict] when the tenant already has a resource of r.Kind
-// with r.ID or, compared case-insensitively, r.Name, and
-// [storage.ErrInvalidMember] when a member names no User or Group.
-func (s *Store) Create(ctx context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
-	return s.sql.Create(ctx, tenant, r, ev...)
-}
-
-// Get returns the resource, or [storage.ErrNotFound].
-func (s *Store) Get(ctx context.Context, tenant string, kind storage.Kind, id string) (*storage.Resource, error) {
-	return s.sql.Get(ctx, tenant, kind, id)
-}
-
-// Replace stores r over the stored resource if r.Version is the stored
-// version (RFC 7644 §3.5.1, §3.14), in one UPDATE that checks it, else it
-// returns [storage.ErrVersionMismatch]; on success r.Version is the new
-// version. It returns [storage.ErrNotFound] when absent and
-// [storage.ErrConflict] when r.Name is taken. The events ev are appended
-// to the outbox in the same transaction.
-func (s *Store) Replace(ctx context.Context, tenant string, r *storage.Resource, ev ...storage.Event) error {
-	return s.sql.Replace(ctx, tenant, r, ev...)
-}
-
-// Delete removes the resource, its members and every membership naming
-// it, and appends ev to the outbox, in one transaction, or returns
-// [storage.ErrNotFound].
-func (s *Store) Delete(ctx context.Context, tenant string, kind storage.Kind, id string, ev ...storage.Event) error {
-	return s.sql.Delete(ctx, tenant, kind, id, ev...)
-}
-
-// List returns one page of q.Kind's resources matching q, in creation
-// order (RFC 7644 §3.4.2). The lookup and the filter become SQL, so no
-// more than a page of rows leaves the database.
-func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (storage.Page, error) {
-	return s.sql.List(ctx, tenant, q)
-}
-
-// ChangeMembers applies ch to the group in one transaction (RFC 7644
-// §3.5.2); its cost grows with the change, not the group. Errors are those
-// of [storage.Members].
-func (s *Store) ChangeMembers(ctx context.Context, tenant, groupID string, ch storage.MemberChange) error {
-	return s.sql.ChangeMembers(ctx, tenant, groupID, ch)
-}
-
 // ListMembers returns the group's members in insertion order, or
 // [storage.ErrNotFound].
 func (s *Store) ListMembers(ctx context.Context, tenant, groupID string) ([]storage.Member, error) {
@@ -68,12 +23,6 @@ func (s *Store) ListMembers(ctx context.Context, tenant, groupID string) ([]stor
 // on a used id or hash).
 func (s *Store) CreateCredential(ctx context.Context, tenant string, c storage.Credential, hash []byte) error {
 	return s.sql.CreateCredential(ctx, tenant, c, hash)
-}
-
-// CredentialByHash returns the credential whose token hashes to hash,
-// expired or not, or [storage.ErrNotFound].
-func (s *Store) CredentialByHash(ctx context.Context, hash []byte) (storage.Credential, error) {
-	return s.sql.CredentialByHash(ctx, hash)
 }
 
 // ListCredentials returns the tenant's credentials ordered by Created,
@@ -105,17 +54,6 @@ func (s *Store) ListEvents(ctx context.Context, tenant string, after int64, limi
 	return s.sql.ListEvents(ctx, tenant, after, limit)
 }
 
-// ClaimEvents leases the oldest undelivered, due, unleased event of each
-// resource, up to c.Limit, in Seq order (see [storage.Outbox]).
-func (s *Store) ClaimEvents(ctx context.Context, c storage.Claim) ([]storage.Event, error) {
-	return s.sql.ClaimEvents(ctx, c)
-}
-
-// AckEvent marks the event delivered at at.
-func (s *Store) AckEvent(ctx context.Context, seq int64, at time.Time) error {
-	return s.sql.AckEvent(ctx, seq, at)
-}
-
 // RetryEvent records a failed delivery; the event is due again at at.
 func (s *Store) RetryEvent(ctx context.Context, seq int64, at time.Time) error {
 	return s.sql.RetryEvent(ctx, seq, at)
@@ -133,7 +71,14 @@ func (s *Store) DB() *sql.DB { return s.sql.DB() }
 // Trace makes f see the text of every statement the store runs from now
 // on (nil stops it), for tests and debugging. Statements carry values as
 // bound parameters, so f never sees a token hash or an attribute value.
-func (s *Store) Trace(f func(query string)) { s.sql.Trace(f) }
+func (s *Store) Trace(f func(query string)) {
+	if f == nil {
+		s.tracer.Store(nil)
+	} else {
+		s.tracer.Store(&f)
+	}
+	s.sql.Trace(f)
+}
 
 // Migrate brings the schema to the newest version; [New] already did.
 // Each numbered step runs once, under a lock, so running it again or

@@ -10,11 +10,6 @@ import (
 // The methods below are the [storage.Tenants], [storage.UserStates] and
 // [storage.AuditLog] contracts, forwarded to the wrapped SQL store.
 
-// GetTenant returns the tenant's settings, or [storage.ErrNotFound].
-func (s *Store) GetTenant(ctx context.Context, tenant string) (storage.TenantSettings, error) {
-	return s.sql.GetTenant(ctx, tenant)
-}
-
 // PutTenant stores ts if ts.Version is the stored version (0: none
 // stored), else it returns [storage.ErrVersionMismatch].
 func (s *Store) PutTenant(ctx context.Context, tenant string, ts *storage.TenantSettings) error {
@@ -49,11 +44,6 @@ func (s *Store) ListUserStates(ctx context.Context, tenant, after string, limit 
 // DueUserStates returns up to limit states of any tenant due at at.
 func (s *Store) DueUserStates(ctx context.Context, at time.Time, limit int) ([]storage.UserState, error) {
 	return s.sql.DueUserStates(ctx, at, limit)
-}
-
-// AppendAudit stores entries for tenant in one transaction.
-func (s *Store) AppendAudit(ctx context.Context, tenant string, entries []storage.AuditEntry) error {
-	return s.sql.AppendAudit(ctx, tenant, entries)
 }
 
 // ListAudit returns up to limit entries with since <= Time < until, oldest
