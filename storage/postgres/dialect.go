@@ -113,7 +113,11 @@ func (dialect) Classify(err error) (error, bool) {
 		switch {
 		case pe.Code == "23505": // unique_violation
 			return fmt.Errorf("postgres: %w: %w", storage.ErrConflict, err), false
-		case pe.Code == "23503": // foreign_key_violation: a member deleted meanwhile
+		case pe.Code == "23503", // foreign_key_violation: a member deleted meanwhile
+			// not_null_violation of the member's row id: the member was
+			// deleted between the check and the insert, which read
+			// committed allows.
+			pe.Code == "23502" && pe.TableName == "scimkit_members":
 			return fmt.Errorf("postgres: %w: %w", storage.ErrInvalidMember, err), false
 		case pe.Code == "40001", pe.Code == "40P01": // serialization_failure, deadlock_detected
 			return err, true

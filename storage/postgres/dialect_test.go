@@ -25,6 +25,8 @@ func TestClassify(t *testing.T) {
 	}{
 		{"unique violation", pg("23505"), storage.ErrConflict, false},
 		{"foreign key violation", pg("23503"), storage.ErrInvalidMember, false},
+		{"member deleted meanwhile", fmt.Errorf("exec: %w", &pgconn.PgError{Code: "23502", TableName: "scimkit_members"}), storage.ErrInvalidMember, false},
+		{"not null elsewhere", fmt.Errorf("exec: %w", &pgconn.PgError{Code: "23502", TableName: "scimkit_resources"}), nil, false},
 		{"serialization failure", pg("40001"), nil, true},
 		{"deadlock", pg("40P01"), nil, true},
 		{"connection failure", pg("08006"), storage.ErrUnavailable, false},
