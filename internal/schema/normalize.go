@@ -630,12 +630,12 @@ func SortedKeys(m map[string]any) []string {
 
 // Marshal encodes v as JSON without HTML escaping, so values are stored
 // and returned as the client sent them ("R&D", not "R\u0026D").
+// The values a decoded document holds are encoded here, byte for byte as
+// encoding/json would (keys sorted); anything else goes to encoding/json.
 func Marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+	out, err := appendJSON(make([]byte, 0, 512), v, 0)
+	if err != nil {
+		return marshalSlow(v)
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return out, nil
 }
