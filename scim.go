@@ -702,8 +702,14 @@ type buf struct{ bytes.Buffer }
 // str writes s as a JSON string (RFC 8259 §7), escaping only what JSON
 // requires, as [schema.Marshal] does; invalid UTF-8 becomes U+FFFD.
 func (b *buf) str(s string) {
-	const hex = "0123456789abcdef"
 	b.WriteByte('"')
+	b.strBody(s)
+	b.WriteByte('"')
+}
+
+// strBody writes s escaped as in a JSON string, without the quotes.
+func (b *buf) strBody(s string) {
+	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -743,7 +749,6 @@ func (b *buf) str(s string) {
 		i += size
 	}
 	b.WriteString(s[start:])
-	b.WriteByte('"')
 }
 
 // time writes t as an xsd:dateTime in UTC (RFC 7643 §2.3.5).
