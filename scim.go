@@ -356,7 +356,8 @@ type request struct {
 	filterReport       schema.Report // what a list filter's normalisation did
 	limit              string
 	aborted            bool
-	sw                 *statusWriter // the response as observe sees it
+	sw                 *statusWriter // the response as observe sees it (swv)
+	swv                statusWriter
 	policy             *Policy       // the tenant's policy, loaded by the first write step needing it
 	auditID            string        // id of the resource the request writes, for the audit log
 	auditDetail        string        // what the lifecycle policy did, for the audit log
@@ -434,6 +435,9 @@ func canonicalPath(p string) string {
 	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	for _, c := range [...]string{"Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me"} {
 		if strings.EqualFold(seg, c) || strings.EqualFold(seg, "ServiceProviderConfigs") && c == "ServiceProviderConfig" {
+			if seg == c && strings.HasPrefix(p, "/") {
+				return p // canonical already: no copy
+			}
 			seg = c
 			break
 		}
@@ -472,7 +476,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			*r2 = *r
 			r2.URL = &u
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			if r2 == r {
 				r2 = new(http.Request)
 				*r2 = *r
