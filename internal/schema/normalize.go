@@ -440,6 +440,19 @@ func Value(a *Attr, v any, opt Options, key string) (any, error) {
 
 // coerce checks and converts one (non-list) value of attribute a.
 func coerce(a *Attr, v any, opt Options, key string) (any, error) {
+	return coerceAt(a, v, opt, key, "")
+}
+
+// coerceAt is coerce of attribute key or, when sub is not "", of its
+// sub-attribute sub: the name key.sub that notes and errors give is built
+// only when one needs it.
+func coerceAt(a *Attr, v any, opt Options, parent, sub string) (any, error) {
+	key := func() string {
+		if sub == "" {
+			return parent
+		}
+		return parent + "." + sub
+	}
 	if v == nil {
 		return nil, nil
 	}
@@ -453,10 +466,10 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if s == "" {
 					return nil, nil
 				}
-				opt.Report.note(NoteBareValue, key)
+				opt.Report.note(NoteBareValue, key())
 				return map[string]any{"value": s}, nil
 			}
-			return nil, errorf("invalidValue", "%q must be an object", key)
+			return nil, errorf("invalidValue", "%q must be an object", key())
 		}
 		out := make(map[string]any, len(m))
 		for k, x := range m {
@@ -465,7 +478,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if k == "$ref" {
 					continue
 				}
-				if err := unknownAttr(opt, "unknown attribute %q", key+"."+k); err != nil {
+				if err := unknownAttr(opt, "unknown attribute %q", key()+"."+k); err != nil {
 					return nil, err
 				}
 				continue
@@ -473,7 +486,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 			if s.Mutability == "readOnly" {
 				continue
 			}
-			nx, err := coerce(s, x, opt, key+"."+s.Name)
+			nx, err := coerceAt(s, x, opt, key(), s.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -481,7 +494,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if _, dup := out[s.Name]; dup {
 					// Only a second key in another case can get here;
 					// which one won would be chance (Go's map order).
-					return nil, errorf("invalidSyntax", "%q is given twice (attribute names are case-insensitive, RFC 7643 §2.1)", key+"."+s.Name)
+					return nil, errorf("invalidSyntax", "%q is given twice (attribute names are case-insensitive, RFC 7643 §2.1)", key()+"."+s.Name)
 				}
 				out[s.Name] = nx
 			}
@@ -498,15 +511,15 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 			if !opt.StrictBooleans {
 				switch strings.ToLower(b) {
 				case "true":
-					opt.Report.note(NoteStringBoolean, key)
+					opt.Report.note(NoteStringBoolean, key())
 					return true, nil
 				case "false":
-					opt.Report.note(NoteStringBoolean, key)
+					opt.Report.note(NoteStringBoolean, key())
 					return false, nil
 				}
 			}
 		}
-		return nil, errorf("invalidValue", "%q must be a boolean", key)
+		return nil, errorf("invalidValue", "%q must be a boolean", key())
 	case storage.TypeInteger, storage.TypeDecimal:
 		f, ok := v.(float64)
 		if !ok {
@@ -520,26 +533,26 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 		if !ok && !opt.StrictBooleans {
 			f, ok = numericString(v) // "3", as Entra sends numbers; same switch as "True"
 			if ok {
-				opt.Report.note(NoteNumericString, key)
+				opt.Report.note(NoteNumericString, key())
 			}
 		}
 		if !ok || a.Type == storage.TypeInteger && f != math.Trunc(f) {
-			return nil, errorf("invalidValue", "%q must be a%s", key, map[bool]string{true: "n integer", false: " number"}[a.Type == storage.TypeInteger])
+			return nil, errorf("invalidValue", "%q must be a%s", key(), map[bool]string{true: "n integer", false: " number"}[a.Type == storage.TypeInteger])
 		}
 		return f, nil
 	case storage.TypeDateTime:
 		s, ok := v.(string)
 		if !ok {
-			return nil, errorf("invalidValue", "%q must be a dateTime string", key)
+			return nil, errorf("invalidValue", "%q must be a dateTime string", key())
 		}
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-			return nil, errorf("invalidValue", "%q must be an xsd:dateTime (RFC 3339)", key)
+			return nil, errorf("invalidValue", "%q must be an xsd:dateTime (RFC 3339)", key())
 		}
 		return s, nil
 	default: // string, reference, binary
 		s, ok := v.(string)
 		if !ok {
-			return nil, errorf("invalidValue", "%q must be a string", key)
+			return nil, errorf("invalidValue", "%q must be a string", key())
 		}
 		if s == "" {
 			return nil, nil
