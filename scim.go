@@ -356,14 +356,15 @@ type request struct {
 	filterReport       schema.Report // what a list filter's normalisation did
 	limit              string
 	aborted            bool
-	sw                 *statusWriter // the response as observe sees it (swv)
-	swv                statusWriter
-	policy             *Policy     // the tenant's policy, loaded by the first write step needing it
-	auditID            string      // id of the resource the request writes, for the audit log
-	auditDetail        string      // what the lifecycle policy did, for the audit log
-	life               *userChange // what admission learned of a PUT or PATCH of a User, for its write
-	auditNotes         []string    // normalisations applied (kind and attribute), for the audit log
-	at                 time.Time   // the time the request's write was stamped with, for the audit log
+	sw                 *statusWriter // the response as observe sees it
+	policy             *Policy       // the tenant's policy, loaded by the first write step needing it
+	auditID            string        // id of the resource the request writes, for the audit log
+	auditDetail        string        // what the lifecycle policy did, for the audit log
+	life               *userChange   // what admission learned of a PUT or PATCH of a User, for its write
+	auditNotes         []string      // normalisations applied (kind and attribute), for the audit log
+	at                 time.Time     // the time the request's write was stamped with, for the audit log
+
+	swv statusWriter // what sw points to, allocated with the request
 }
 
 type reqKey struct{}
