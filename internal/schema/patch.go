@@ -715,16 +715,16 @@ func scanMembers(raw []byte) (list []memberJSON, ok bool) {
 	if len(raw) == 0 || raw[0] != '[' || jsonscan.Value(raw, 0) != len(raw) {
 		return nil, false
 	}
-	str := func(i int) (string, int, bool) { // a string without escapes at raw[i]
+	str := func(i int) ([]byte, int, bool) { // a string without escapes at raw[i]
 		end := jsonscan.String(raw, i)
 		if end < 0 {
-			return "", 0, false
+			return nil, 0, false
 		}
 		v := raw[i+1 : end-1]
 		if bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
-			return "", 0, false
+			return nil, 0, false
 		}
-		return string(v), end, true
+		return v, end, true
 	}
 	list = make([]memberJSON, 0, bytes.Count(raw, []byte{'{'}))
 	i := jsonscan.SkipSpace(raw, 1)
@@ -750,11 +750,11 @@ func scanMembers(raw []byte) (list []memberJSON, ok bool) {
 			if !ok {
 				return nil, false
 			}
-			switch k {
+			switch string(k) {
 			case "value":
-				m.Value = v
+				m.Value = string(v)
 			case "display":
-				m.Display = v
+				m.Display = string(v)
 			default:
 				return nil, false
 			}
