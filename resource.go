@@ -125,7 +125,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 	// header, which is written in front of them once their number is
 	// known: the page is built in one buffer and sent in one write.
 	var out buf
-	out.Grow(listHead + pageEstimate(page.Resources, q))
+	out.Grow(listHead + min(pageEstimate(page.Resources, q), s.cfg.limits.pageBytes))
 	var pad [listHead]byte
 	out.Write(pad[:])
 	itemsLen := func() int { return out.Len() - listHead }
