@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -133,19 +134,25 @@ func (a *auditQueue) drain(done chan struct{}) {
 			a.logger.Warn("scim: audit entries dropped: the store is not keeping up", "dropped", dropped)
 		}
 		// Group by tenant, keeping each tenant's order.
-		byTenant := map[string][]storage.AuditEntry{}
-		var tenants []string
-		for _, q := range batch {
-			if _, ok := byTenant[q.tenant]; !ok {
-				tenants = append(tenants, q.tenant)
-			}
-			byTenant[q.tenant] = append(byTenant[q.tenant], q.e)
+		// One call per tenant, each tenant's entries in their order: a
+		// stable sort by tenant and one slice of entries, whose runs are
+		// the calls (no map or slice per tenant, however many tenants
+		// share the batch).
+		slices.SortStableFunc(batch, func(x, y queuedAudit) int { return strings.Compare(x.tenant, y.tenant) })
+		entries := make([]storage.AuditEntry, len(batch))
+		for i := range batch {
+			entries[i] = batch[i].e
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
-		for _, t := range tenants {
-			if err := a.store.AppendAudit(ctx, t, byTenant[t]); err != nil {
-				a.logger.Error("scim: audit entries not stored", "tenant", t, "entries", len(byTenant[t]), "err", err)
+		for i := 0; i < len(batch); {
+			t, j := batch[i].tenant, i+1
+			for j < len(batch) && batch[j].tenant == t {
+				j++
 			}
+			if err := a.store.AppendAudit(ctx, t, entries[i:j:j]); err != nil {
+				a.logger.Error("scim: audit entries not stored", "tenant", t, "entries", j-i, "err", err)
+			}
+			i = j
 		}
 		cancel()
 	}

@@ -11,9 +11,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scimkit"
+	"github.com/scimkit/scimkit/internal/tenantbench"
 	"github.com/scimkit/scimkit/storage"
 	"github.com/scimkit/scimkit/storage/memory"
 )
+
+// All benchmarks of the module, with allocations, are one command:
+// scripts/bench.sh (or go test -run XXX -bench . -benchmem .).
+
+func openMemory(*testing.B) tenantbench.Store { return memory.New() }
+
+// BenchmarkPaths runs every IdP path through the whole handler on the
+// memory store (see tenantbench.Paths).
+func BenchmarkPaths(b *testing.B) { tenantbench.Paths(b, openMemory) }
+
+// BenchmarkTenants: W1 and W2 with one tenant and with 10,000 must cost
+// about the same (see tenantbench.Tenants).
+func BenchmarkTenants(b *testing.B) { tenantbench.Tenants(b, openMemory) }
 
 // benchServer is a server on the memory store with a token for tenant "t".
 type benchServer struct {
@@ -24,7 +38,7 @@ type benchServer struct {
 func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
 	st := memory.New()
-	srv, err := scimkit.New(st, st)
+	srv, err := scimkit.New(st, st, tenantbench.Options(st)...)
 	require.NoError(b, err)
 	require.NoError(b, scimkit.SetToken(b.Context(), st, "t", "bench-token"))
 	return &benchServer{srv: srv, store: st}

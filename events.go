@@ -74,6 +74,9 @@ func (s *Server) notify(ctx context.Context, v int64, evs []provisioning.Event) 
 // dataActive reads a user's active flag from a stored document (true
 // when absent, and for groups).
 func dataActive(data []byte) bool {
+	if active, ok := scanActive(data); ok {
+		return active
+	}
 	var v struct {
 		Active *bool `json:"active"`
 	}
@@ -87,6 +90,9 @@ func dataActive(data []byte) bool {
 // documents before and after, sorted by name, each value bounded by
 // provisioning.MaxChangeValue.
 func changes(before, after []byte) []provisioning.Change {
+	if out, ok := scanChanges(before, after); ok {
+		return out
+	}
 	var b, a map[string]json.RawMessage
 	_ = json.Unmarshal(before, &b)
 	_ = json.Unmarshal(after, &a)
@@ -118,6 +124,73 @@ func changes(before, after []byte) []provisioning.Change {
 		return 0
 	})
 	return out
+}
+
+// member is a top-level member of a document.
+type member struct{ key, val []byte }
+
+// scanChanges is changes by the scanner of docscan.go; ok is false when
+// it cannot split a document (or a key repeats), and changes decodes
+// them with encoding/json instead.
+func scanChanges(before, after []byte) (out []provisioning.Change, ok bool) {
+	var bufB, bufA [24]member
+	split := func(data []byte, buf []member) ([]member, bool) {
+		ms := buf[:0]
+		if !topLevel(data, func(k, v []byte) { ms = append(ms, member{k, v}) }) {
+			return nil, false
+		}
+		slices.SortFunc(ms, func(x, y member) int { return bytes.Compare(x.key, y.key) })
+		for i := 1; i < len(ms); i++ {
+			if bytes.Equal(ms[i-1].key, ms[i].key) {
+				return nil, false // encoding/json keeps the last: let it
+			}
+		}
+		return ms, true
+	}
+	// A document that is not there (nil) has no members, as
+	// json.Unmarshal of it leaves the map empty.
+	var b, a []member
+	if len(before) > 0 {
+		if b, ok = split(before, bufB[:]); !ok {
+			return nil, false
+		}
+	}
+	if len(after) > 0 {
+		if a, ok = split(after, bufA[:]); !ok {
+			return nil, false
+		}
+	}
+	add := func(k, x, y []byte) {
+		c := provisioning.Change{Attribute: string(k)}
+		if len(x) > provisioning.MaxChangeValue || len(y) > provisioning.MaxChangeValue {
+			c.Truncated = true
+		} else {
+			if x != nil {
+				c.Before = json.RawMessage(bytes.Clone(x))
+			}
+			if y != nil {
+				c.After = json.RawMessage(bytes.Clone(y))
+			}
+		}
+		out = append(out, c)
+	}
+	// Both are sorted by key: merge.
+	for len(b) > 0 || len(a) > 0 {
+		switch {
+		case len(a) == 0 || len(b) > 0 && bytes.Compare(b[0].key, a[0].key) < 0:
+			add(b[0].key, b[0].val, nil)
+			b = b[1:]
+		case len(b) == 0 || bytes.Compare(a[0].key, b[0].key) < 0:
+			add(a[0].key, nil, a[0].val)
+			a = a[1:]
+		default:
+			if !bytes.Equal(b[0].val, a[0].val) {
+				add(b[0].key, b[0].val, a[0].val)
+			}
+			a, b = a[1:], b[1:]
+		}
+	}
+	return out, true
 }
 
 // createEvents returns the events of creating res with members ms.

@@ -321,6 +321,9 @@ func (p *Policy) purgeAt(now time.Time) time.Time {
 
 // docActive reads the active flag of a stored document (true when absent).
 func docActive(data []byte) bool {
+	if active, ok := scanActive(data); ok {
+		return active
+	}
 	var v struct {
 		Active *bool `json:"active"`
 	}

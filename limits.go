@@ -218,21 +218,39 @@ func (s *Server) refuseLimit(kind LimitKind, base *Error, format string, args ..
 // (PostgreSQL cannot store U+0000 in text or jsonb, so every store
 // refuses it alike). It walks the document once.
 func (s *Server) checkDocument(doc map[string]any) error {
-	return s.checkValue("", doc)
+	return s.checkValue(nil, doc)
 }
 
-func (s *Server) checkValue(name string, v any) error {
+// valuePath names a value inside a document (its attribute, dotted), as
+// a chain of keys built on the stack; the name is spelled out only for an
+// error.
+type valuePath struct {
+	up  *valuePath
+	key string
+}
+
+func (p *valuePath) String() string {
+	if p == nil {
+		return ""
+	}
+	if up := p.up.String(); up != "" {
+		return up + "." + p.key
+	}
+	return p.key
+}
+
+func (s *Server) checkValue(name *valuePath, v any) error {
 	switch v := v.(type) {
 	case string:
 		if len(v) > s.cfg.limits.valueBytes {
-			return s.refuseLimit(LimitValueBytes, ErrInvalidValue, "a value of %q has %d bytes; at most %d are accepted", name, len(v), s.cfg.limits.valueBytes)
+			return s.refuseLimit(LimitValueBytes, ErrInvalidValue, "a value of %q has %d bytes; at most %d are accepted", name.String(), len(v), s.cfg.limits.valueBytes)
 		}
 		if strings.IndexByte(v, 0) >= 0 {
-			return s.refuseLimit(LimitNUL, ErrInvalidValue, "a value of %q holds the character U+0000, which cannot be stored", name)
+			return s.refuseLimit(LimitNUL, ErrInvalidValue, "a value of %q holds the character U+0000, which cannot be stored", name.String())
 		}
 	case []any:
 		if len(v) > s.cfg.limits.values {
-			return s.refuseLimit(LimitValues, ErrInvalidValue, "%q has %d values; at most %d are accepted", name, len(v), s.cfg.limits.values)
+			return s.refuseLimit(LimitValues, ErrInvalidValue, "%q has %d values; at most %d are accepted", name.String(), len(v), s.cfg.limits.values)
 		}
 		for _, x := range v {
 			if err := s.checkValue(name, x); err != nil {
@@ -244,11 +262,7 @@ func (s *Server) checkValue(name string, v any) error {
 			if strings.IndexByte(k, 0) >= 0 {
 				return s.refuseLimit(LimitNUL, ErrInvalidValue, "an attribute name holds the character U+0000")
 			}
-			n := k
-			if name != "" {
-				n = name + "." + k
-			}
-			if err := s.checkValue(n, x); err != nil {
+			if err := s.checkValue(&valuePath{name, k}, x); err != nil {
 				return err
 			}
 		}

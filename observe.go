@@ -176,7 +176,8 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, h func(http.Res
 	start := time.Now()
 	q := &request{now: s.cfg.now()}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, q))
-	sw := &statusWriter{ResponseWriter: w}
+	q.swv.ResponseWriter = w // one allocation for both
+	sw := &q.swv
 	q.sw = sw
 	defer s.finish(sw, r, q, start)
 	defer func() {

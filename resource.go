@@ -124,23 +124,30 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		return storeError(err)
 	}
 	total := page.Total
-	var items buf
+	// The resources are rendered into out after room for the ListResponse
+	// header, which is written in front of them once their number is
+	// known: the page is built in one buffer and sent in one write.
+	var out buf
+	out.Grow(listHead + min(pageEstimate(page.Resources, q), s.cfg.limits.pageBytes))
+	var pad [listHead]byte
+	out.Write(pad[:])
+	itemsLen := func() int { return out.Len() - listHead }
 	n, full := 0, false
 	for {
 		for i := range page.Resources {
 			res := &page.Resources[i]
-			var one buf
-			if err := s.renderResource(&one, q, rt, res, proj, page.Members[res.ID]); err != nil {
+			mark := out.Len()
+			if n > 0 {
+				out.WriteByte(',')
+			}
+			if err := s.renderResource(&out, q, rt, res, proj, page.Members[res.ID]); err != nil {
 				return err
 			}
-			if n > 0 && items.Len()+1+one.Len() > s.cfg.limits.pageBytes {
+			if n > 0 && itemsLen() > s.cfg.limits.pageBytes {
+				out.Truncate(mark)
 				full = true
 				break
 			}
-			if n > 0 {
-				items.WriteByte(',')
-			}
-			items.Write(one.Bytes())
 			n++
 		}
 		if full || query.TotalOnly || n >= want || len(page.Resources) < query.Count {
@@ -152,7 +159,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 		query.StartIndex += len(page.Resources)
 		// Read about what the rest of the budget holds, at the sizes
 		// seen so far.
-		query.Count = min(want-n, listChunk, (s.cfg.limits.pageBytes-items.Len())/max(1, items.Len()/n)+1)
+		query.Count = min(want-n, listChunk, (s.cfg.limits.pageBytes-itemsLen())/max(1, itemsLen()/n)+1)
 		if page, err = s.store.List(r.Context(), q.tenant, query); err != nil {
 			return storeError(err)
 		}
@@ -160,18 +167,38 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 	if full {
 		s.limitHit(r.Context(), q.tenant, LimitPageBytes)
 	}
-	var b buf
-	b.WriteString(`{"schemas":["` + schema.ListResponseURN + `"],"totalResults":`)
-	b.WriteString(strconv.Itoa(total))
-	b.WriteString(`,"itemsPerPage":`)
-	b.WriteString(strconv.Itoa(n))
-	b.WriteString(`,"startIndex":`)
-	b.WriteString(strconv.Itoa(startIndex))
-	b.WriteString(`,"Resources":[`)
-	b.Write(items.Bytes())
-	b.WriteString("]}")
+	var head [listHead]byte
+	h := append(head[:0], `{"schemas":["`+schema.ListResponseURN+`"],"totalResults":`...)
+	h = strconv.AppendInt(h, int64(total), 10)
+	h = append(h, `,"itemsPerPage":`...)
+	h = strconv.AppendInt(h, int64(n), 10)
+	h = append(h, `,"startIndex":`...)
+	h = strconv.AppendInt(h, int64(startIndex), 10)
+	h = append(h, `,"Resources":[`...)
+	out.WriteString("]}")
+	body := out.Bytes()[listHead-len(h):]
+	copy(body, h)
 	s.noteNormalizations(r.Context(), r, q.tenant, rep)
-	return writeJSON(w, http.StatusOK, b.Bytes())
+	return writeJSON(w, http.StatusOK, body)
+}
+
+// listHead is the room kept for a ListResponse's header: its fixed text
+// and three numbers of at most 20 digits.
+const listHead = 192
+
+// pageEstimate is about the bytes a page of these resources renders to.
+func pageEstimate(rs []storage.Resource, q *request) int {
+	n := 0
+	for i := range rs {
+		n += len(rs[i].Data) + resourceOverhead(q, &rs[i])
+	}
+	return n
+}
+
+// resourceOverhead is about what rendering adds to a stored document:
+// id, schemas and meta.
+func resourceOverhead(q *request, res *storage.Resource) int {
+	return 2*len(res.ID) + len(q.base) + 320
 }
 
 // listChunk is the most resources a list reads from the store at once:
@@ -221,6 +248,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, q *request, rt 
 		}
 	}
 	var b buf
+	b.Grow(len(res.Data) + resourceOverhead(q, res) + len(ms)*(len(q.base)+100))
 	if err := s.renderResource(&b, q, rt, res, proj, ms); err != nil {
 		return err
 	}
@@ -265,7 +293,6 @@ func (s *Server) renderResource(b *buf, q *request, rt *schema.ResourceType, res
 }
 
 func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res *storage.Resource, ms []storage.Member, withMembers bool) {
-	loc := q.base + rt.Endpoint + "/" + res.ID
 	b.WriteString(`{"id":`)
 	b.str(res.ID)
 	b.WriteByte(',')
@@ -282,11 +309,15 @@ func (s *Server) writeResource(b *buf, q *request, rt *schema.ResourceType, res 
 	b.time(res.Created)
 	b.WriteString(`","lastModified":"`)
 	b.time(res.Modified)
-	b.WriteString(`","location":`)
-	b.str(loc)
-	b.WriteString(`,"version":`)
-	b.str(etag(res.Version))
-	b.WriteByte('}')
+	b.WriteString(`","location":"`)
+	b.strBody(q.base) // as b.str of the whole URL: escaping is per character
+	b.strBody(rt.Endpoint)
+	b.WriteByte('/')
+	b.strBody(res.ID)
+	b.WriteString(`","version":"W/\"`)
+	var v [20]byte
+	b.Write(strconv.AppendInt(v[:0], res.Version, 10))
+	b.WriteString(`\""}`)
 	if withMembers {
 		if rt.Kind == storage.KindUser {
 			b.WriteString(`,"groups":[`) // RFC 7643 §4.1.2, from userGroups

@@ -366,6 +366,8 @@ type request struct {
 	life               *userChange   // what admission learned of a PUT or PATCH of a User, for its write
 	auditNotes         []string      // normalisations applied (kind and attribute), for the audit log
 	at                 time.Time     // the time the request's write was stamped with, for the audit log
+
+	swv statusWriter // what sw points to, allocated with the request
 }
 
 type reqKey struct{}
@@ -446,6 +448,9 @@ func canonicalPath(p string) string {
 	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	for _, c := range [...]string{"Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me"} {
 		if strings.EqualFold(seg, c) || strings.EqualFold(seg, "ServiceProviderConfigs") && c == "ServiceProviderConfig" {
+			if seg == c && strings.HasPrefix(p, "/") {
+				return p // canonical already: no copy
+			}
 			seg = c
 			break
 		}
@@ -505,7 +510,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			*r2 = *r
 			r2.URL = &u
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			if r2 == r {
 				r2 = new(http.Request)
 				*r2 = *r
@@ -735,8 +740,14 @@ type buf struct{ bytes.Buffer }
 // str writes s as a JSON string (RFC 8259 §7), escaping only what JSON
 // requires, as [schema.Marshal] does; invalid UTF-8 becomes U+FFFD.
 func (b *buf) str(s string) {
-	const hex = "0123456789abcdef"
 	b.WriteByte('"')
+	b.strBody(s)
+	b.WriteByte('"')
+}
+
+// strBody writes s escaped as in a JSON string, without the quotes.
+func (b *buf) strBody(s string) {
+	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -776,7 +787,6 @@ func (b *buf) str(s string) {
 		i += size
 	}
 	b.WriteString(s[start:])
-	b.WriteByte('"')
 }
 
 // time writes t as an xsd:dateTime in UTC (RFC 7643 §2.3.5).

@@ -131,9 +131,12 @@ type Event struct {
 // Record encodes e as an outbox row (Seq, Version and Attempts are left
 // for the backend to set).
 func Record(e Event) (storage.Event, error) {
-	data, err := json.Marshal(e)
-	if err != nil {
-		return storage.Event{}, fmt.Errorf("provisioning: encode %s event: %w", e.Type, err)
+	data, ok := appendEvent(make([]byte, 0, 64+len(e.Resource)), &e)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(e); err != nil {
+			return storage.Event{}, fmt.Errorf("provisioning: encode %s event: %w", e.Type, err)
+		}
 	}
 	return storage.Event{ID: e.ID, Tenant: e.Tenant, Kind: e.Kind, ResourceID: e.ResourceID,
 		Version: e.Version, Type: string(e.Type), Time: e.Time, Data: data}, nil

@@ -444,6 +444,19 @@ func Value(a *Attr, v any, opt Options, key string) (any, error) {
 
 // coerce checks and converts one (non-list) value of attribute a.
 func coerce(a *Attr, v any, opt Options, key string) (any, error) {
+	return coerceAt(a, v, opt, key, "")
+}
+
+// coerceAt is coerce of attribute key or, when sub is not "", of its
+// sub-attribute sub: the name key.sub that notes and errors give is built
+// only when one needs it.
+func coerceAt(a *Attr, v any, opt Options, parent, sub string) (any, error) {
+	key := func() string {
+		if sub == "" {
+			return parent
+		}
+		return parent + "." + sub
+	}
 	if v == nil {
 		return nil, nil
 	}
@@ -457,10 +470,10 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if s == "" {
 					return nil, nil
 				}
-				opt.Report.note(NoteBareValue, key)
+				opt.Report.note(NoteBareValue, key())
 				return map[string]any{"value": s}, nil
 			}
-			return nil, errorf("invalidValue", "%q must be an object", key)
+			return nil, errorf("invalidValue", "%q must be an object", key())
 		}
 		out := make(map[string]any, len(m))
 		for k, x := range m {
@@ -469,7 +482,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if k == "$ref" {
 					continue
 				}
-				if err := unknownAttr(opt, "unknown attribute %q", key+"."+k); err != nil {
+				if err := unknownAttr(opt, "unknown attribute %q", key()+"."+k); err != nil {
 					return nil, err
 				}
 				continue
@@ -477,7 +490,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 			if s.Mutability == "readOnly" {
 				continue
 			}
-			nx, err := coerce(s, x, opt, key+"."+s.Name)
+			nx, err := coerceAt(s, x, opt, key(), s.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -485,7 +498,7 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 				if _, dup := out[s.Name]; dup {
 					// Only a second key in another case can get here;
 					// which one won would be chance (Go's map order).
-					return nil, errorf("invalidSyntax", "%q is given twice (attribute names are case-insensitive, RFC 7643 §2.1)", key+"."+s.Name)
+					return nil, errorf("invalidSyntax", "%q is given twice (attribute names are case-insensitive, RFC 7643 §2.1)", key()+"."+s.Name)
 				}
 				out[s.Name] = nx
 			}
@@ -502,15 +515,15 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 			if !opt.StrictBooleans {
 				switch strings.ToLower(b) {
 				case "true":
-					opt.Report.note(NoteStringBoolean, key)
+					opt.Report.note(NoteStringBoolean, key())
 					return true, nil
 				case "false":
-					opt.Report.note(NoteStringBoolean, key)
+					opt.Report.note(NoteStringBoolean, key())
 					return false, nil
 				}
 			}
 		}
-		return nil, errorf("invalidValue", "%q must be a boolean", key)
+		return nil, errorf("invalidValue", "%q must be a boolean", key())
 	case storage.TypeInteger, storage.TypeDecimal:
 		f, ok := v.(float64)
 		if !ok {
@@ -524,26 +537,26 @@ func coerce(a *Attr, v any, opt Options, key string) (any, error) {
 		if !ok && !opt.StrictBooleans {
 			f, ok = numericString(v) // "3", as Entra sends numbers; same switch as "True"
 			if ok {
-				opt.Report.note(NoteNumericString, key)
+				opt.Report.note(NoteNumericString, key())
 			}
 		}
 		if !ok || a.Type == storage.TypeInteger && f != math.Trunc(f) {
-			return nil, errorf("invalidValue", "%q must be a%s", key, map[bool]string{true: "n integer", false: " number"}[a.Type == storage.TypeInteger])
+			return nil, errorf("invalidValue", "%q must be a%s", key(), map[bool]string{true: "n integer", false: " number"}[a.Type == storage.TypeInteger])
 		}
 		return f, nil
 	case storage.TypeDateTime:
 		s, ok := v.(string)
 		if !ok {
-			return nil, errorf("invalidValue", "%q must be a dateTime string", key)
+			return nil, errorf("invalidValue", "%q must be a dateTime string", key())
 		}
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-			return nil, errorf("invalidValue", "%q must be an xsd:dateTime (RFC 3339)", key)
+			return nil, errorf("invalidValue", "%q must be an xsd:dateTime (RFC 3339)", key())
 		}
 		return s, nil
 	default: // string, reference, binary
 		s, ok := v.(string)
 		if !ok {
-			return nil, errorf("invalidValue", "%q must be a string", key)
+			return nil, errorf("invalidValue", "%q must be a string", key())
 		}
 		if s == "" {
 			return nil, nil
@@ -634,12 +647,12 @@ func SortedKeys(m map[string]any) []string {
 
 // Marshal encodes v as JSON without HTML escaping, so values are stored
 // and returned as the client sent them ("R&D", not "R\u0026D").
+// The values a decoded document holds are encoded here, byte for byte as
+// encoding/json would (keys sorted); anything else goes to encoding/json.
 func Marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+	out, err := appendJSON(make([]byte, 0, 512), v, 0)
+	if err != nil {
+		return marshalSlow(v)
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return out, nil
 }

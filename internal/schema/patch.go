@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/scimkit/scimkit/internal/jsonscan"
 	"github.com/scimkit/scimkit/storage"
 )
 
@@ -771,6 +773,69 @@ type memberJSON struct {
 	Display string `json:"display"`
 }
 
+// scanMembers reads a list of member objects whose keys are "value" and
+// "display" only, with plain string values, as json.Unmarshal into
+// []memberJSON does; ok is false for anything else (the caller decodes
+// it with encoding/json, which decides).
+func scanMembers(raw []byte) (list []memberJSON, ok bool) {
+	if len(raw) == 0 || raw[0] != '[' || jsonscan.Value(raw, 0) != len(raw) {
+		return nil, false
+	}
+	str := func(i int) ([]byte, int, bool) { // a string without escapes at raw[i]
+		end := jsonscan.String(raw, i)
+		if end < 0 {
+			return nil, 0, false
+		}
+		v := raw[i+1 : end-1]
+		if bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
+			return nil, 0, false
+		}
+		return v, end, true
+	}
+	list = make([]memberJSON, 0, bytes.Count(raw, []byte{'{'}))
+	i := jsonscan.SkipSpace(raw, 1)
+	if raw[i] == ']' {
+		return list, true
+	}
+	for {
+		if raw[i] != '{' {
+			return nil, false
+		}
+		var m memberJSON
+		i = jsonscan.SkipSpace(raw, i+1)
+		for raw[i] != '}' {
+			k, end, ok := str(i)
+			if !ok {
+				return nil, false
+			}
+			i = jsonscan.SkipSpace(raw, jsonscan.SkipSpace(raw, end)+1) // past ':'
+			if raw[i] != '"' {
+				return nil, false
+			}
+			v, end, ok := str(i)
+			if !ok {
+				return nil, false
+			}
+			switch string(k) {
+			case "value":
+				m.Value = string(v)
+			case "display":
+				m.Display = string(v)
+			default:
+				return nil, false
+			}
+			if i = jsonscan.SkipSpace(raw, end); raw[i] == ',' {
+				i = jsonscan.SkipSpace(raw, i+1)
+			}
+		}
+		list = append(list, m)
+		if i = jsonscan.SkipSpace(raw, i+1); raw[i] == ']' {
+			return list, true
+		}
+		i = jsonscan.SkipSpace(raw, i+1) // past ','
+	}
+}
+
 // decodeMembers decodes a members value (a list of, or one, member
 // object) without building generic maps. It accepts what members does.
 func decodeMembers(raw json.RawMessage) ([]storage.Member, error) {
@@ -778,9 +843,11 @@ func decodeMembers(raw json.RawMessage) ([]storage.Member, error) {
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	var list []memberJSON
+	list, ok := scanMembers(raw)
 	var err error
-	if len(raw) > 0 && raw[0] == '{' {
+	if ok {
+		// read by the scanner
+	} else if len(raw) > 0 && raw[0] == '{' {
 		list = make([]memberJSON, 1)
 		err = json.Unmarshal(raw, &list[0])
 	} else {

@@ -164,14 +164,19 @@ type table struct {
 	order   order
 }
 
+// newTable returns an empty table. Its maps are made by the first write
+// (reading a nil map finds nothing), so a tenant that never stores a
+// resource of a kind costs no map for it.
 func newTable(kind storage.Kind) *table {
-	return &table{
-		kind:    kind,
-		byID:    make(map[string]*entry),
-		byName:  make(map[string]*entry),
-		byExt:   newMultiIndex(),
-		byEmail: newMultiIndex(),
+	return &table{kind: kind}
+}
+
+// put adds e under its id.
+func (tb *table) put(e *entry) {
+	if tb.byID == nil {
+		tb.byID = make(map[string]*entry)
 	}
+	tb.byID[e.res.ID] = e
 }
 
 // nameAttr is the attribute Name holds, for error messages.
@@ -186,6 +191,9 @@ func foldName(name string) string { return strings.ToLower(name) }
 
 // index adds e's name, externalId and emails to the indexes.
 func (tb *table) index(e *entry) {
+	if tb.byName == nil {
+		tb.byName = make(map[string]*entry)
+	}
 	tb.byName[foldName(e.res.Name)] = e
 	if e.res.ExternalID != "" {
 		tb.byExt.add(e.res.ExternalID, e)
@@ -221,24 +229,26 @@ type multiIndex struct {
 	many map[string]map[*entry]struct{}
 }
 
-func newMultiIndex() multiIndex {
-	return multiIndex{one: make(map[string]*entry), many: make(map[string]map[*entry]struct{})}
-}
-
-func (m multiIndex) add(key string, e *entry) {
+func (m *multiIndex) add(key string, e *entry) {
 	if set, ok := m.many[key]; ok {
 		set[e] = struct{}{}
 		return
 	}
 	if o, ok := m.one[key]; ok && o != e {
 		delete(m.one, key)
+		if m.many == nil {
+			m.many = make(map[string]map[*entry]struct{})
+		}
 		m.many[key] = map[*entry]struct{}{o: {}, e: {}}
 		return
+	}
+	if m.one == nil {
+		m.one = make(map[string]*entry)
 	}
 	m.one[key] = e
 }
 
-func (m multiIndex) remove(key string, e *entry) {
+func (m *multiIndex) remove(key string, e *entry) {
 	if m.one[key] == e {
 		delete(m.one, key)
 		return

@@ -142,7 +142,7 @@ func (s *Store) Create(_ context.Context, tenantName string, r *storage.Resource
 				}
 			}
 		}
-		tb.byID[r.ID] = e
+		tb.put(e)
 		tb.index(e)
 		tb.order.push(e)
 		for i, m := range r.Members[:len(add)] {

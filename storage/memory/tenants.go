@@ -33,12 +33,15 @@ func seatDelta(was, is bool) int {
 	return 0
 }
 
+// errNoSettings is GetTenant's answer for a tenant without settings.
+var errNoSettings = fmt.Errorf("memory: no tenant settings: %w", storage.ErrNotFound)
+
 // GetTenant returns the tenant's settings, or [storage.ErrNotFound].
 func (s *Store) GetTenant(_ context.Context, tenantName string) (storage.TenantSettings, error) {
 	var ts storage.TenantSettings
 	err := s.tenantView(tenantName, func(tn *tenant) error {
 		if tn == nil || !tn.settingsOK {
-			return fmt.Errorf("memory: settings of tenantName %q: %w", tenantName, storage.ErrNotFound)
+			return errNoSettings // every write of a tenant without settings asks
 		}
 		ts = tn.settings
 		ts.Policy = slices.Clone(ts.Policy)

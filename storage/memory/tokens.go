@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimkit/scimkit/storage"
@@ -15,6 +16,20 @@ import (
 type credential struct {
 	c    storage.Credential
 	hash string
+	// lastUsed is a later LastUsed than c's, set by TouchCredential under
+	// the read lock only: a server records the first use of every
+	// credential, and with many tenants a write lock per use would stall
+	// the reads of every request.
+	lastUsed atomic.Pointer[time.Time]
+}
+
+// get returns the credential with its last use.
+func (cr *credential) get() storage.Credential {
+	c := cr.c
+	if t := cr.lastUsed.Load(); t != nil && t.After(c.LastUsed) {
+		c.LastUsed = *t
+	}
+	return c
 }
 
 // CreateCredential stores c for tenant with hash. It returns
@@ -54,7 +69,7 @@ func (s *Store) CredentialByHash(_ context.Context, hash []byte) (storage.Creden
 		if !ok {
 			return fmt.Errorf("memory: token hash: %w", storage.ErrNotFound)
 		}
-		c = cr.c
+		c = cr.get()
 		return nil
 	})
 	return c, err
@@ -66,7 +81,7 @@ func (s *Store) ListCredentials(_ context.Context, tenant string) ([]storage.Cre
 	err := s.view(func() error {
 		out = make([]storage.Credential, 0, len(s.creds[tenant]))
 		for _, cr := range s.creds[tenant] {
-			out = append(out, cr.c)
+			out = append(out, cr.get())
 		}
 		return nil
 	})
@@ -111,10 +126,19 @@ func (s *Store) RevokeCredential(_ context.Context, tenant, id string) error {
 // TouchCredential sets LastUsed to at unless it is later already; an
 // absent credential is not an error.
 func (s *Store) TouchCredential(_ context.Context, tenant, id string, at time.Time) error {
-	return s.tx(func() error {
-		if cr, ok := s.creds[tenant][id]; ok && at.After(cr.c.LastUsed) {
-			cr.c.LastUsed = at
+	return s.view(func() error {
+		cr, ok := s.creds[tenant][id]
+		if !ok || !at.After(cr.c.LastUsed) {
+			return nil
 		}
-		return nil
+		for {
+			old := cr.lastUsed.Load()
+			if old != nil && !at.After(*old) {
+				return nil
+			}
+			if cr.lastUsed.CompareAndSwap(old, &at) {
+				return nil
+			}
+		}
 	})
 }
