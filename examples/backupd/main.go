@@ -4,7 +4,8 @@
 //
 //	/scim/v2/...              SCIM, one Tenant URL for all tenants (the token names the tenant)
 //	/t/{tenant}/scim/v2/...   SCIM, one URL per tenant (the token must be that tenant's)
-//	/admin/...                the admin API behind the dashboard's Settings → SCIM page
+//	/admin/                   the admin dashboard (HTML): Settings → SCIM User Management
+//	/admin/tenants/...        the JSON admin API behind it
 //	/healthz                  liveness
 //
 // Each user the identity provider provisions gets a backup account with the
@@ -26,6 +27,8 @@
 //	-base-url https://...    public origin behind a proxy (used in meta.location and printed URLs)
 //	-dev-token T             tenant "default" accepts token T: for local testing only; a start
 //	                         without it revokes the dev token an earlier start set
+//	-admin-password P        dashboard password of at least 12 bytes (or $BACKUPD_ADMIN_PASSWORD);
+//	                         else the first start on a database makes one and prints it once
 //	-admin-token S           admin API secret of at least 16 bytes (or $BACKUPD_ADMIN_TOKEN); random
 //	                         and printed if unset
 //	-user-extension 'URN:a,b'  custom User extension schema, repeatable
@@ -135,6 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.store, "store", defaultStore, "storage `spec`: sqlite:PATH, postgres:DSN (a postgres:// URL or \"host=… dbname=…\"), or memory (lost on restart)")
 	fs.StringVar(&cfg.devToken, "dev-token", "", "create tenant \"default\" with this fixed SCIM `token` (local testing only)")
 	fs.StringVar(&cfg.adminToken, "admin-token", os.Getenv("BACKUPD_ADMIN_TOKEN"), "admin API `secret` (default $BACKUPD_ADMIN_TOKEN, else random and printed)")
+	fs.StringVar(&cfg.adminPassword, "admin-password", os.Getenv("BACKUPD_ADMIN_PASSWORD"), "dashboard `password`, at least 12 bytes (default $BACKUPD_ADMIN_PASSWORD; else the first start makes one and prints it once)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	fs.Float64Var(&cfg.rateLimit, "rate-limit", scimkit.DefaultRateLimit, "SCIM requests per `second` per tenant, with bursts of twice that (0: no limit)")
 	fs.IntVar(&cfg.concurrency, "concurrency-limit", scimkit.DefaultConcurrencyLimit, "SCIM requests in progress at once per tenant (0: no limit)")
@@ -234,6 +238,16 @@ func printBanner(w io.Writer, a *app, addr net.Addr) {
 	}
 	fmt.Fprintf(w, "  SCIM Tenant URL:            %s%s  (the token picks the tenant)\n", origin, scimBase)
 	fmt.Fprintf(w, "  SCIM per-tenant URL:        %s/t/{tenant}%s\n", origin, scimBase)
+	fmt.Fprintf(w, "  admin dashboard:            %s/admin/\n", origin)
+	switch {
+	case a.adminPassword != "":
+		fmt.Fprintf(w, "  dashboard password:         %s  (shown this once: save it; -admin-password replaces it)\n", a.adminPassword)
+		a.adminPassword = ""
+	case a.cfg.adminPassword != "":
+		fmt.Fprintf(w, "  dashboard password:         (from -admin-password / $BACKUPD_ADMIN_PASSWORD)\n")
+	default:
+		fmt.Fprintf(w, "  dashboard password:         (set on the first start; -admin-password replaces it)\n")
+	}
 	fmt.Fprintf(w, "  admin API:                  %s/admin/tenants/{tenant}/scim\n", origin)
 	fmt.Fprintf(w, "  storage:                    %s\n", storeDisplay(a.cfg.store))
 	if a.adminTokenGenerated {

@@ -219,8 +219,15 @@ func TestProductStateDefaults(t *testing.T) {
 		for tenant, gb := range map[string]int{"t1": 33, "t2": 44} {
 			s, err := st.state.settings(ctx, tenant)
 			require.NoError(t, err)
-			assert.Equal(t, tenantSettings{SCIMEnabled: true, AccountSizeGB: gb}, s, tenant)
+			assert.Equal(t, tenantSettings{Exists: true, SCIMEnabled: true, AccountSizeGB: gb}, s, tenant)
 		}
+		// Only written tenants are listed (reading "nobody" made none).
+		ids, err := st.state.tenantIDs(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"t1", "t2"}, ids)
+		ids, err = st.state.tenantIDs(ctx, 1)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"t1"}, ids)
 
 		// putAccount creates, then updates; the quota and creation time
 		// stay.
