@@ -170,6 +170,8 @@ type view struct {
 	Data     any
 
 	sessionID string
+	// shown is the token generated just now (see generateToken).
+	shown *shownToken
 }
 
 // signedIn runs h for a signed-in browser. A GET without a session goes
@@ -181,6 +183,11 @@ func (d *dashboard) signedIn(h func(w http.ResponseWriter, r *http.Request, v *v
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			v.SignedIn = d.sessions.with(c.Value, func(s *session) {
 				v.CSRF, v.Notice, s.notice = s.csrf, s.notice, ""
+				if r.Method != http.MethodPost {
+					// A generated token lives for the one page after
+					// the Generate redirect, whichever it is.
+					v.shown, s.shown = s.shown, nil
+				}
 			})
 			v.sessionID = c.Value
 		}
@@ -220,11 +227,11 @@ func (d *dashboard) tenantPage(h func(w http.ResponseWriter, r *http.Request, v 
 		if !validTenant(tenant) {
 			return errNotFound.withMessage("There is no tenant " + strconv.Quote(tenant) + ".")
 		}
-		s, err := d.app.product.settings(r.Context(), tenant)
+		ok, err := d.app.product.tenantExists(r.Context(), tenant)
 		if err != nil {
 			return err
 		}
-		if !s.Exists {
+		if !ok {
 			return errNotFound.withMessage("There is no tenant " + strconv.Quote(tenant) + ": create it on the Tenants page.")
 		}
 		v.Tenant = tenant
@@ -314,25 +321,12 @@ func (d *dashboard) logout(w http.ResponseWriter, r *http.Request, v *view) erro
 	return nil
 }
 
-// tenantRow is one row of the tenant list.
-type tenantRow struct {
-	ID          string
-	SCIMEnabled bool
-	Accounts    int
-}
-
+// tenantList is one query however many tenants there are (the first
+// maxTenants); each tenant's page has its counts.
 func (d *dashboard) tenantList(w http.ResponseWriter, r *http.Request, v *view) error {
-	ids, err := d.app.product.tenantIDs(r.Context(), maxTenants)
+	rows, err := d.app.product.tenantList(r.Context(), maxTenants)
 	if err != nil {
 		return err
-	}
-	rows := make([]tenantRow, 0, len(ids))
-	for _, id := range ids {
-		s, err := d.app.product.settings(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, tenantRow{ID: id, SCIMEnabled: s.SCIMEnabled, Accounts: s.Accounts})
 	}
 	v.Title, v.Data = "Tenants", rows
 	d.render(w, http.StatusOK, "tenants", v)
@@ -344,11 +338,11 @@ func (d *dashboard) createTenant(w http.ResponseWriter, r *http.Request, v *view
 	if !validTenant(id) {
 		return errBadTenant.withMessage("A tenant id is 1 to 64 letters, digits, '-', '_' or '.', beginning with a letter or digit.")
 	}
-	s, err := d.app.product.settings(r.Context(), id)
+	exists, err := d.app.product.tenantExists(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	if !s.Exists {
+	if !exists {
 		if err := d.app.product.setAccountSize(r.Context(), id, defaultAccountSizeGB); err != nil {
 			return err
 		}
@@ -503,15 +497,10 @@ func (d *dashboard) tokensPage(w http.ResponseWriter, r *http.Request, v *view) 
 	for _, c := range cs {
 		data.Tokens = append(data.Tokens, d.app.tokenInfo(c))
 	}
-	// The token generated just now is shown once: taken out of the
-	// session as it is rendered.
-	d.sessions.with(v.sessionID, func(s *session) {
-		if s.shown != nil && s.shown.Tenant == v.Tenant {
-			data.Shown, s.shown = s.shown, nil
-		}
-	})
-	if data.Shown != nil {
-		w.Header().Set("Cache-Control", "no-store")
+	// The token generated just now is shown once: signedIn took it out
+	// of the session for this page.
+	if v.shown != nil && v.shown.Tenant == v.Tenant {
+		data.Shown = v.shown
 	}
 	v.Title, v.Tab, v.Data = "API tokens", "tokens", data
 	d.render(w, http.StatusOK, "tokens", v)
@@ -553,11 +542,12 @@ func (d *dashboard) revokeToken(w http.ResponseWriter, r *http.Request, v *view)
 	return nil
 }
 
-// usersData is one page of the provisioned users.
+// usersData is one page of the provisioned users. It has no total: a
+// COUNT of 100,000 rows would cost more than the page (the settings page
+// shows it).
 type usersData struct {
-	Query    string
-	Accounts int
-	Rows     []accountView
+	Query string
+	Rows  []accountView
 	// Next is the cursor of the next page, "" on the last; Paged is set
 	// past the first page.
 	Next  string
@@ -608,11 +598,6 @@ func (d *dashboard) usersPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err := d.app.withStates(r, v.Tenant, data.Rows); err != nil {
 		return err
 	}
-	s, err := d.app.product.settings(r.Context(), v.Tenant)
-	if err != nil {
-		return err
-	}
-	data.Accounts = s.Accounts
 	v.Title, v.Tab, v.Data = "Users", "users", data
 	d.render(w, http.StatusOK, "users", v)
 	return nil
@@ -693,15 +678,29 @@ type auditRow struct {
 	Label string
 }
 
-var auditPeriods = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "90d": auditRetention}
+// auditPeriod is the length of a ?period= of the audit page, 0 for an
+// unknown one.
+func auditPeriod(p string) time.Duration {
+	switch p {
+	case "1h":
+		return time.Hour
+	case "24h":
+		return 24 * time.Hour
+	case "7d":
+		return 7 * 24 * time.Hour
+	case "90d":
+		return auditRetention
+	}
+	return 0
+}
 
 func (d *dashboard) auditPage(w http.ResponseWriter, r *http.Request, v *view) error {
 	qs := r.URL.Query()
 	data := auditData{Period: qs.Get("period"), Periods: []string{"1h", "24h", "7d", "90d"}}
-	if _, ok := auditPeriods[data.Period]; !ok {
+	if auditPeriod(data.Period) == 0 {
 		data.Period = "24h"
 	}
-	since := d.app.cfg.now().Add(-auditPeriods[data.Period])
+	since := d.app.cfg.now().Add(-auditPeriod(data.Period))
 	if s := qs.Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {

@@ -272,7 +272,20 @@ func TestDashboardTokenShownOnce(t *testing.T) {
 
 	r := e.do(http.MethodGet, "/scim/v2/Users", tok[1], "")
 	assert.Equal(t, http.StatusOK, r.status, "%s", r.body)
+
+	// A token whose redirect was not followed is not shown later.
+	require.Equal(t, http.StatusSeeOther, b.post("/admin/t/acme/tokens", url.Values{"csrf": {csrf}, "label": {"Okta"}, "expiresInDays": {"30"}}).status)
+	assert.NotContains(t, b.get("/admin/").body, "scim_")
+	assert.NotContains(t, b.get("/admin/t/acme/tokens").body, "new-token")
 	cs, err := e.app.tokens.ListCredentials(context.Background(), "acme")
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	for _, c := range cs {
+		if c.Label == "Okta" {
+			require.NoError(t, e.app.revokeCredential(context.Background(), "acme", c.ID))
+		}
+	}
+	cs, err = e.app.tokens.ListCredentials(context.Background(), "acme")
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
 	assert.Equal(t, "Entra", cs[0].Label)

@@ -91,16 +91,31 @@ func (s *sqlState) accountPageQuery(tenant string, q accountQuery) (string, []an
 		strings.Join(where, ` AND `) + ` ORDER BY ` + key + `, user_id LIMIT ?`), args
 }
 
-func (s *sqlState) tenantIDs(ctx context.Context, limit int) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT tenant FROM backupd_tenants ORDER BY tenant LIMIT ?`), limit)
+// tenantRow is one tenant of the tenant list.
+type tenantRow struct {
+	ID          string
+	SCIMEnabled bool
+}
+
+func (s *sqlState) tenantExists(ctx context.Context, tenant string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM backupd_tenants WHERE tenant = ?`), tenant).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *sqlState) tenantList(ctx context.Context, limit int) ([]tenantRow, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT tenant, scim_enabled FROM backupd_tenants ORDER BY tenant LIMIT ?`), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []string{}
+	out := []tenantRow{}
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var t tenantRow
+		if err := rows.Scan(&t.ID, &t.SCIMEnabled); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -168,16 +183,23 @@ func (m *memState) accountPage(_ context.Context, id string, q accountQuery) ([]
 	return out, nil
 }
 
-func (m *memState) tenantIDs(_ context.Context, limit int) ([]string, error) {
+func (m *memState) tenantExists(_ context.Context, id string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := []string{}
+	t := m.tenants[id]
+	return t != nil && t.written, nil
+}
+
+func (m *memState) tenantList(_ context.Context, limit int) ([]tenantRow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []tenantRow{}
 	for id, t := range m.tenants {
 		if t.written {
-			out = append(out, id)
+			out = append(out, tenantRow{ID: id, SCIMEnabled: t.scimEnabled})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out[:min(len(out), limit)], nil
 }
 

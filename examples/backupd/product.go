@@ -73,9 +73,12 @@ type productState interface {
 	applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (acc account, applied bool, err error)
 	// deleteTenant removes the tenant's settings and accounts.
 	deleteTenant(ctx context.Context, tenant string) error
-	// tenantIDs lists the tenants whose settings were written, in id
-	// order, at most limit of them.
-	tenantIDs(ctx context.Context, limit int) ([]string, error)
+	// tenantExists reports whether the tenant's settings were written
+	// (settings' Exists without counting the accounts).
+	tenantExists(ctx context.Context, tenant string) (bool, error)
+	// tenantList lists the tenants whose settings were written, in id
+	// order, at most limit of them, with whether SCIM is enabled.
+	tenantList(ctx context.Context, limit int) ([]tenantRow, error)
 	// accountPage returns one page of the tenant's accounts in
 	// case-insensitive userName order (then user id), as the dashboard
 	// lists them (see accountQuery).

@@ -221,13 +221,18 @@ func TestProductStateDefaults(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tenantSettings{Exists: true, SCIMEnabled: true, AccountSizeGB: gb}, s, tenant)
 		}
+		for tenant, want := range map[string]bool{"t1": true, "nobody": false} {
+			ok, err := st.state.tenantExists(ctx, tenant)
+			require.NoError(t, err)
+			assert.Equal(t, want, ok, tenant)
+		}
 		// Only written tenants are listed (reading "nobody" made none).
-		ids, err := st.state.tenantIDs(ctx, 10)
+		ids, err := st.state.tenantList(ctx, 10)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t1", "t2"}, ids)
-		ids, err = st.state.tenantIDs(ctx, 1)
+		assert.Equal(t, []tenantRow{{"t1", true}, {"t2", true}}, ids)
+		ids, err = st.state.tenantList(ctx, 1)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t1"}, ids)
+		assert.Equal(t, []tenantRow{{"t1", true}}, ids)
 
 		// putAccount creates, then updates; the quota and creation time
 		// stay.
