@@ -273,7 +273,6 @@ func TestDashboardBrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, s.SCIMEnabled)
 	assert.Equal(t, 50, s.AccountSizeGB)
-	shot(t, ctx, "dashboard-settings")
 
 	// Generate a token: shown once with the warning, never in the URL.
 	require.NoError(t, chromedp.Run(ctx,
@@ -305,6 +304,7 @@ func TestDashboardBrowser(t *testing.T) {
 	st, body = scim(t, http.MethodPost, tenantURL+"/Users", token, "", entraCreate("nestor.wilke@contoso.com", "Nestor Wilke", "5b1d2c3e-0000-4c4c-8d8d-000000000001", "Operations"))
 	require.Equal(t, http.StatusCreated, st, body)
 	nestor := jsonField(t, body, "id")
+	ids := map[string]string{}
 	for i, u := range []struct{ name, display, dept string }{
 		{"adele.vance@contoso.com", "Adele Vance", "Retail"},
 		{"lynne.robbins@contoso.com", "Lynne Robbins", "Finance"},
@@ -312,6 +312,7 @@ func TestDashboardBrowser(t *testing.T) {
 	} {
 		st, body = scim(t, http.MethodPost, tenantURL+"/Users", token, "", entraCreate(u.name, u.display, fmt.Sprintf("5b1d2c3e-0000-4c4c-8d8d-00000000001%d", i), u.dept))
 		require.Equal(t, http.StatusCreated, st, body)
+		ids[u.name] = jsonField(t, body, "id")
 	}
 	st, body = scim(t, http.MethodGet, perTenantURL+`/Users?filter=userName+eq+%22kim.akers%40example.com%22&startIndex=1&count=100`, token, oktaUA, "")
 	require.Equal(t, http.StatusOK, st, body)
@@ -335,6 +336,24 @@ func TestDashboardBrowser(t *testing.T) {
 	require.Contains(t, []int{http.StatusOK, http.StatusNoContent}, st, body)
 	waitFor("/admin/t/acme/users", `tr[data-user="nestor.wilke@contoso.com"] .state`, "suspended")
 	assert.Contains(t, text(`tr[data-user="kim.akers@example.com"] .state`), "active")
+
+	// The lifecycle policy from the settings form: deletion preserves
+	// for 30 days. Entra's DELETE then keeps the account, preserved.
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Navigate(base+"/admin/t/acme/"),
+		chromedp.SetValue(`#deletion`, "preserve", chromedp.ByQuery),
+		chromedp.SetValue(`#retentionDays`, "30", chromedp.ByQuery),
+		chromedp.Click(`.actions button.primary`, chromedp.ByQuery),
+	))
+	waitText(".notice", "Settings saved")
+	pol, err := e.app.scim.Policy(context.Background(), "acme")
+	require.NoError(t, err)
+	assert.Equal(t, 30, pol.RetentionDays)
+	assert.Equal(t, 25, pol.SeatLimit)
+	st, body = scim(t, http.MethodDelete, tenantURL+"/Users/"+ids["adele.vance@contoso.com"], token, "", "")
+	require.Equal(t, http.StatusNoContent, st, body)
+	waitFor("/admin/t/acme/users", `tr[data-user="adele.vance@contoso.com"] .state`, "preserved")
+	assert.Contains(t, text(`tr[data-user="adele.vance@contoso.com"] .state`), "until "+time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02"))
 	shot(t, ctx, "dashboard-users")
 
 	// Search by userName prefix, case-insensitively.
@@ -360,6 +379,9 @@ func TestDashboardBrowser(t *testing.T) {
 	assert.Contains(t, guide, "Not([IsSoftDeleted])")
 	assert.Contains(t, guide, "user.firstName")
 	shot(t, ctx, "dashboard-setup")
+
+	waitFor("/admin/t/acme/", "#enable-h", "Status")
+	shot(t, ctx, "dashboard-settings")
 
 	// A forged form is refused and changes nothing: without the CSRF
 	// token (a fetch from the page), and with a wrong one (a form).

@@ -132,10 +132,14 @@ func newDashboard(a *app) (*dashboard, error) {
 }
 
 // assetHandler serves the embedded CSS and JavaScript, cacheable for an
-// hour.
+// hour (no directory listing).
 func assetHandler(assets fs.FS) http.Handler {
 	fsrv := http.FileServerFS(assets)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fsrv.ServeHTTP(w, r)
 	})

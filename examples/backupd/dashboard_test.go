@@ -517,6 +517,10 @@ func TestDashboardPages(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, b.get("/admin/t/nobody/").status)
 	assert.Equal(t, http.StatusNotFound, b.get("/admin/t/..%2F/").status)
 	assert.Equal(t, http.StatusNotFound, b.get("/admin/nothing").status)
+	assert.Equal(t, http.StatusNotFound, b.get("/admin/assets/").status)
+	css := b.get("/admin/assets/style.css")
+	assert.Equal(t, http.StatusOK, css.status)
+	assert.Contains(t, css.header.Get("Content-Type"), "text/css")
 	assert.Equal(t, http.StatusBadRequest, b.get("/admin/t/acme/users?after=%25%25").status)
 
 	form := url.Values{"csrf": {csrf}, "enabled": {"on"}, "accountSizeGB": {"99999"}, "seatLimit": {"5"}, "retentionDays": {"0"},
