@@ -96,7 +96,9 @@ func measure(t *testing.T, e *env, n int) {
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		t.Logf("%-28s median %6.1f ms  max %6.1f ms", what, ms(ds[len(ds)/2]), ms(ds[len(ds)-1]))
-		assert.Less(t, ds[len(ds)/2], 250*time.Millisecond, what)
+		// Generous: the machine may be shared; an O(users) page at 100,000
+		// users takes seconds.
+		assert.Less(t, ds[len(ds)/2], time.Second, what)
 	}
 	timePage("first page", "/admin/t/acme/users", "user000000@contoso.example")
 	deep := n * 9 / 10
