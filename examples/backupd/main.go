@@ -35,9 +35,19 @@
 //	-store sqlite:./backupd.db  storage: sqlite:PATH (the default), postgres:DSN, or memory (lost on restart)
 //	-log-level info          debug logs every request
 //
-// On start backupd prints its Tenant URLs, the admin token when it made one,
-// and the dev token. The admin token is not stored: without -admin-token or
+// On start backupd prints its Tenant URLs, the admin dashboard's URL (and,
+// on the first start with a database, the dashboard password it made: only
+// its bcrypt hash is stored), the admin token when it made one, and the dev
+// token. The admin token is not stored: without -admin-token or
 // $BACKUPD_ADMIN_TOKEN each start makes a new one.
+//
+// # Admin dashboard
+//
+// http://127.0.0.1:8080/admin/ is the product's "Settings → SCIM User
+// Management" page (dashboard.go): sign in with the dashboard password,
+// create a tenant, enable SCIM, set the account size, generate an API token
+// (shown once), and watch the provisioned users, groups, health and audit
+// log. Sign-in, sessions and CSRF protection are described in dashauth.go.
 //
 // # Storage
 //
