@@ -17,9 +17,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// The dashboard's sign-in: one admin password, kept only as a bcrypt hash
-// in the database (table backupd_admin), so every backupd process on the
-// database accepts it and a restart keeps it.
+// The dashboard's sign-in: one admin password, kept only as a hash in the
+// database (table backupd_admin), so every backupd process on the database
+// accepts it and a restart keeps it. A password an admin chose is hashed
+// with bcrypt (slow, salted: people choose guessable passwords); the one
+// backupd makes carries 144 random bits, so, like scimkit's tokens, its
+// SHA-256 is enough (nothing to guess, and bcrypt under the race detector
+// takes seconds, which every test start would pay).
 //
 //   - -admin-password (or $BACKUPD_ADMIN_PASSWORD) sets it on every start;
 //   - without it, the first start on a database makes a random one and
@@ -82,23 +86,30 @@ func initAdminPassword(ctx context.Context, st productState, password string, co
 		return "", err
 	}
 	pw := randomSecret("")[:24] // 144 random bits, URL-safe base64
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
-	if err != nil {
-		return "", err
-	}
-	stored, err := st.putAdminSecret(ctx, adminPasswordKey, string(h), false)
+	stored, err := st.putAdminSecret(ctx, adminPasswordKey, sha256Prefix+sha256Hex(pw), false)
 	if err != nil || !stored {
 		return "", err // another instance made one first
 	}
 	return pw, nil
 }
 
-// checkPassword compares password with the stored hash. bcrypt's compare
-// takes the same time whatever the password.
+// sha256Prefix marks the stored hash of a generated password.
+const sha256Prefix = "sha256:"
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// checkPassword compares password with the stored hash, in time that does
+// not depend on how much of it matches.
 func (d *dashboard) checkPassword(ctx context.Context, password string) (bool, error) {
 	h, ok, err := d.app.product.adminSecret(ctx, adminPasswordKey)
 	if err != nil || !ok {
 		return false, err
+	}
+	if want, ok := strings.CutPrefix(h, sha256Prefix); ok {
+		return subtle.ConstantTimeCompare([]byte(sha256Hex(password)), []byte(want)) == 1, nil
 	}
 	return bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) == nil, nil
 }

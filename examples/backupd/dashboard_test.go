@@ -460,7 +460,7 @@ func TestAdminPassword(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.NotContains(t, h, first, "only a hash is stored")
-	assert.True(t, strings.HasPrefix(h, "$2"), "bcrypt")
+	assert.Equal(t, sha256Prefix+sha256Hex(first), h, "a generated password's SHA-256")
 	require.NoError(t, a.Close())
 
 	a = start("")
@@ -472,8 +472,12 @@ func TestAdminPassword(t *testing.T) {
 	require.NoError(t, a.Close())
 
 	a = start("a-new-password-42")
+	h, _, err = a.product.adminSecret(context.Background(), adminPasswordKey)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(h, "$2"), "a chosen password's bcrypt hash: %s", h)
 	assert.Equal(t, http.StatusUnauthorized, signIn(a, first))
 	assert.Equal(t, http.StatusSeeOther, signIn(a, "a-new-password-42"))
+	assert.Equal(t, http.StatusUnauthorized, signIn(a, "a-new-password-4"))
 	require.NoError(t, a.Close())
 
 	_, err = newApp(context.Background(), config{store: db, adminPassword: "short"}, slog.New(slog.DiscardHandler))

@@ -37,7 +37,7 @@
 //
 // On start backupd prints its Tenant URLs, the admin dashboard's URL (and,
 // on the first start with a database, the dashboard password it made: only
-// its bcrypt hash is stored), the admin token when it made one, and the dev
+// its hash is stored), the admin token when it made one, and the dev
 // token. The admin token is not stored: without -admin-token or
 // $BACKUPD_ADMIN_TOKEN each start makes a new one.
 //
