@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -81,7 +82,7 @@ func (a *app) adminRoutes() http.Handler {
 			writeError(w, errMethodNotAllowed)
 		})
 	}
-	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("/admin/tenants/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound.withMessage("no admin route "+r.URL.Path))
 	})
 	return a.requireAdmin(m)
@@ -226,13 +227,9 @@ func (a *app) getStatus(w http.ResponseWriter, r *http.Request, tenant string) e
 // enable turns SCIM on. It is idempotent; the tenant's SCIM endpoint
 // answers 401 until a token is generated.
 func (a *app) enable(w http.ResponseWriter, r *http.Request, tenant string) error {
-	a.adminMu.Lock()
-	err := a.product.setSCIMEnabled(r.Context(), tenant, true)
-	a.adminMu.Unlock()
-	if err != nil {
+	if err := a.setSCIMEnabled(r.Context(), tenant, true); err != nil {
 		return err
 	}
-	a.log.InfoContext(r.Context(), "scim enabled", "tenant", tenant)
 	return a.getStatus(w, r, tenant)
 }
 
@@ -240,16 +237,31 @@ func (a *app) enable(w http.ResponseWriter, r *http.Request, tenant string) erro
 // SCIM off. Backup accounts and SCIM users are kept: re-enabling and generating
 // a new token resumes provisioning where it stopped.
 func (a *app) disable(w http.ResponseWriter, r *http.Request, tenant string) error {
+	if err := a.setSCIMEnabled(r.Context(), tenant, false); err != nil {
+		return err
+	}
+	return a.getStatus(w, r, tenant)
+}
+
+// setSCIMEnabled turns SCIM on or off for the admin API and the
+// dashboard. Turning it off revokes every token first.
+func (a *app) setSCIMEnabled(ctx context.Context, tenant string, on bool) error {
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	if err := scimkit.RevokeAllTokens(r.Context(), a.tokens, tenant); err != nil {
+	if !on {
+		if err := scimkit.RevokeAllTokens(ctx, a.tokens, tenant); err != nil {
+			return err
+		}
+	}
+	if err := a.product.setSCIMEnabled(ctx, tenant, on); err != nil {
 		return err
 	}
-	if err := a.product.setSCIMEnabled(r.Context(), tenant, false); err != nil {
-		return err
+	msg := "scim disabled"
+	if on {
+		msg = "scim enabled"
 	}
-	a.log.InfoContext(r.Context(), "scim disabled", "tenant", tenant)
-	return a.getStatus(w, r, tenant)
+	a.log.InfoContext(ctx, msg, "tenant", tenant)
+	return nil
 }
 
 // settingsRequest is the body of PUT …/scim/settings. Every field is
@@ -292,73 +304,111 @@ func (a *app) putSettings(w http.ResponseWriter, r *http.Request, tenant string)
 	if dec.More() {
 		return errBadRequest.withMessage("the body must hold one JSON object")
 	}
-	if len(req.AccountSizeGB) == 0 && len(req.SeatLimit) == 0 && len(req.RetentionDays) == 0 && req.Deactivation == nil &&
-		req.Deletion == nil && req.Protected == nil && req.AllowedDomains == nil && req.PendingUntilLogin == nil &&
-		req.IdPMayReactivatePreserved == nil {
+	ch := settingsChange{
+		Deactivation: req.Deactivation, Deletion: req.Deletion, Protected: req.Protected, AllowedDomains: req.AllowedDomains,
+		PendingUntilLogin: req.PendingUntilLogin, IdPMayReactivatePreserved: req.IdPMayReactivatePreserved,
+	}
+	for _, f := range []struct {
+		raw json.RawMessage
+		dst **int
+		msg string
+	}{
+		{req.AccountSizeGB, &ch.AccountSizeGB, fmt.Sprintf("accountSizeGB must be an integer from 1 to %d", maxAccountSizeGB)},
+		{req.SeatLimit, &ch.SeatLimit, "seatLimit must be 0 (no limit) or a positive integer"},
+		{req.RetentionDays, &ch.RetentionDays, "retentionDays must be an integer from 0 to 3650"},
+	} {
+		if raw := bytes.TrimSpace(f.raw); len(raw) > 0 {
+			n, err := strconv.Atoi(string(raw))
+			if err != nil {
+				return errBadRequest.withMessage(f.msg)
+			}
+			*f.dst = &n
+		}
+	}
+	if err := a.applySettings(r.Context(), tenant, ch); err != nil {
+		return err
+	}
+	return a.getStatus(w, r, tenant)
+}
+
+// settingsChange is a change of a tenant's SCIM settings, as the JSON
+// API and the dashboard's settings form give it: nil fields keep their
+// value.
+type settingsChange struct {
+	AccountSizeGB, SeatLimit, RetentionDays      *int
+	Deactivation, Deletion                       *scimkit.Disposition
+	Protected, AllowedDomains                    *[]string
+	PendingUntilLogin, IdPMayReactivatePreserved *bool
+}
+
+// applySettings checks and stores ch: the provisioning policy through
+// scimkit, the account size in the product. Bad values are an *apiError
+// (400) and change nothing.
+func (a *app) applySettings(ctx context.Context, tenant string, ch settingsChange) error {
+	if ch.AccountSizeGB == nil && ch.SeatLimit == nil && ch.RetentionDays == nil && ch.Deactivation == nil &&
+		ch.Deletion == nil && ch.Protected == nil && ch.AllowedDomains == nil && ch.PendingUntilLogin == nil &&
+		ch.IdPMayReactivatePreserved == nil {
 		return errBadRequest.withMessage("give at least one setting, e.g. {\"accountSizeGB\": 50}")
 	}
-	gb := 0
-	if raw := bytes.TrimSpace(req.AccountSizeGB); len(raw) > 0 {
-		var err error
-		if gb, err = strconv.Atoi(string(raw)); err != nil || gb < 1 || gb > maxAccountSizeGB {
-			return errBadRequest.withMessage(fmt.Sprintf("accountSizeGB must be an integer from 1 to %d", maxAccountSizeGB))
-		}
+	if gb := ch.AccountSizeGB; gb != nil && (*gb < 1 || *gb > maxAccountSizeGB) {
+		return errBadRequest.withMessage(fmt.Sprintf("accountSizeGB must be an integer from 1 to %d", maxAccountSizeGB))
+	}
+	if n := ch.SeatLimit; n != nil && (*n < 0 || *n > 1<<31-1) {
+		return errBadRequest.withMessage("seatLimit must be 0 (no limit) or a positive integer")
+	}
+	if n := ch.RetentionDays; n != nil && (*n < 0 || *n > 1<<31-1) {
+		return errBadRequest.withMessage("retentionDays must be an integer from 0 to 3650")
 	}
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	pol, err := a.scim.Policy(r.Context(), tenant)
+	pol, err := a.scim.Policy(ctx, tenant)
 	if err != nil {
 		return err
 	}
 	changed := false
-	if raw := bytes.TrimSpace(req.SeatLimit); len(raw) > 0 {
-		if pol.SeatLimit, err = jsonInt(raw, 0, 0, 1<<31-1); err != nil {
-			return errBadRequest.withMessage("seatLimit must be 0 (no limit) or a positive integer")
+	set := func(dst *int, v *int) {
+		if v != nil {
+			*dst, changed = *v, true
 		}
-		changed = true
 	}
-	if raw := bytes.TrimSpace(req.RetentionDays); len(raw) > 0 {
-		if pol.RetentionDays, err = jsonInt(raw, 0, 0, 1<<31-1); err != nil {
-			return errBadRequest.withMessage("retentionDays must be an integer from 0 to 3650")
-		}
-		changed = true
+	set(&pol.SeatLimit, ch.SeatLimit)
+	set(&pol.RetentionDays, ch.RetentionDays)
+	if ch.Deactivation != nil {
+		pol.Deactivation, changed = *ch.Deactivation, true
 	}
-	if req.Deactivation != nil {
-		pol.Deactivation, changed = *req.Deactivation, true
+	if ch.Deletion != nil {
+		pol.Deletion, changed = *ch.Deletion, true
 	}
-	if req.Deletion != nil {
-		pol.Deletion, changed = *req.Deletion, true
+	if ch.Protected != nil {
+		pol.Protected, changed = *ch.Protected, true
 	}
-	if req.Protected != nil {
-		pol.Protected, changed = *req.Protected, true
+	if ch.AllowedDomains != nil {
+		pol.AllowedDomains, changed = *ch.AllowedDomains, true
 	}
-	if req.AllowedDomains != nil {
-		pol.AllowedDomains, changed = *req.AllowedDomains, true
+	if ch.PendingUntilLogin != nil {
+		pol.PendingUntilLogin, changed = *ch.PendingUntilLogin, true
 	}
-	if req.PendingUntilLogin != nil {
-		pol.PendingUntilLogin, changed = *req.PendingUntilLogin, true
-	}
-	if req.IdPMayReactivatePreserved != nil {
-		pol.IdPMayReactivatePreserved, changed = *req.IdPMayReactivatePreserved, true
+	if ch.IdPMayReactivatePreserved != nil {
+		pol.IdPMayReactivatePreserved, changed = *ch.IdPMayReactivatePreserved, true
 	}
 	if changed {
-		if err := a.scim.SetPolicy(r.Context(), tenant, pol); err != nil {
+		if err := a.scim.SetPolicy(ctx, tenant, pol); err != nil {
 			var pe *scimkit.PolicyError
 			if errors.As(err, &pe) {
 				return errBadRequest.withMessage(pe.Field + ": " + pe.Reason)
 			}
 			return err
 		}
-		a.log.InfoContext(r.Context(), "scim policy set", "tenant", tenant, "seatLimit", pol.SeatLimit,
+		a.log.InfoContext(ctx, "scim policy set", "tenant", tenant, "seatLimit", pol.SeatLimit,
 			"deactivation", string(pol.Deactivation), "deletion", string(pol.Deletion), "retentionDays", pol.RetentionDays)
 	}
-	if gb > 0 {
-		if err := a.product.setAccountSize(r.Context(), tenant, gb); err != nil {
+	if gb := ch.AccountSizeGB; gb != nil {
+		if err := a.product.setAccountSize(ctx, tenant, *gb); err != nil {
 			return err
 		}
-		a.log.InfoContext(r.Context(), "account size set", "tenant", tenant, "accountSizeGB", gb)
+		a.log.InfoContext(ctx, "account size set", "tenant", tenant, "accountSizeGB", *gb)
 	}
-	return a.getStatus(w, r, tenant)
+	return nil
 }
 
 // jsonProblem describes a decoding error without echoing the body.
@@ -485,9 +535,34 @@ func tokenError(err error) error {
 	return err
 }
 
+// createCredential adds a token for the admin API and the dashboard;
+// the tenant's other tokens keep working. SCIM must be enabled.
+func (a *app) createCredential(ctx context.Context, tenant string, opts []scimkit.TokenOption) (string, storage.Credential, error) {
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	if err := a.requireEnabled(ctx, tenant); err != nil {
+		return "", storage.Credential{}, err
+	}
+	tok, c, err := scimkit.GenerateToken(ctx, a.tokens, tenant, opts...)
+	if err != nil {
+		return "", storage.Credential{}, tokenError(err)
+	}
+	a.log.InfoContext(ctx, "scim token created", "tenant", tenant, "credential", c.ID)
+	return tok, c, nil
+}
+
+// revokeCredential revokes one token at once (admin API and dashboard).
+func (a *app) revokeCredential(ctx context.Context, tenant, id string) error {
+	if err := scimkit.RevokeToken(ctx, a.tokens, tenant, id); err != nil {
+		return tokenError(err)
+	}
+	a.log.InfoContext(ctx, "scim token revoked", "tenant", tenant, "credential", id)
+	return nil
+}
+
 // requireEnabled refuses token routes while SCIM is off.
-func (a *app) requireEnabled(r *http.Request, tenant string) error {
-	s, err := a.product.settings(r.Context(), tenant)
+func (a *app) requireEnabled(ctx context.Context, tenant string) error {
+	s, err := a.product.settings(ctx, tenant)
 	if err != nil {
 		return err
 	}
@@ -521,16 +596,10 @@ func (a *app) createToken(w http.ResponseWriter, r *http.Request, tenant string)
 	if err != nil {
 		return err
 	}
-	a.adminMu.Lock()
-	defer a.adminMu.Unlock()
-	if err := a.requireEnabled(r, tenant); err != nil {
+	tok, c, err := a.createCredential(r.Context(), tenant, req.opts)
+	if err != nil {
 		return err
 	}
-	tok, c, err := scimkit.GenerateToken(r.Context(), a.tokens, tenant, req.opts...)
-	if err != nil {
-		return tokenError(err)
-	}
-	a.log.InfoContext(r.Context(), "scim token created", "tenant", tenant, "credential", c.ID)
 	return a.writeNewToken(w, r, http.StatusCreated, tenant, tok, c, "the tenant's other tokens keep working")
 }
 
@@ -554,11 +623,9 @@ func (a *app) listTokens(w http.ResponseWriter, r *http.Request, tenant string) 
 
 // revokeToken revokes one token at once.
 func (a *app) revokeToken(w http.ResponseWriter, r *http.Request, tenant string) error {
-	id := r.PathValue("id")
-	if err := scimkit.RevokeToken(r.Context(), a.tokens, tenant, id); err != nil {
-		return tokenError(err)
+	if err := a.revokeCredential(r.Context(), tenant, r.PathValue("id")); err != nil {
+		return err
 	}
-	a.log.InfoContext(r.Context(), "scim token revoked", "tenant", tenant, "credential", id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -572,7 +639,7 @@ func (a *app) rotateToken(w http.ResponseWriter, r *http.Request, tenant string)
 	}
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	if err := a.requireEnabled(r, tenant); err != nil {
+	if err := a.requireEnabled(r.Context(), tenant); err != nil {
 		return err
 	}
 	id := r.PathValue("id")
@@ -594,7 +661,7 @@ func (a *app) newToken(w http.ResponseWriter, r *http.Request, tenant string) er
 	}
 	a.adminMu.Lock()
 	defer a.adminMu.Unlock()
-	if err := a.requireEnabled(r, tenant); err != nil {
+	if err := a.requireEnabled(r.Context(), tenant); err != nil {
 		return err
 	}
 	others, err := scimkit.ListTokens(r.Context(), a.tokens, tenant)

@@ -41,11 +41,17 @@ const (
 // config is what backupd is configured with; parseFlags fills it from the
 // command line.
 type config struct {
-	addr           string
-	baseURL        string // public origin, e.g. https://backup.example.com
-	store          string // storage spec, see openStore
-	devToken       string
-	adminToken     string
+	addr       string
+	baseURL    string // public origin, e.g. https://backup.example.com
+	store      string // storage spec, see openStore
+	devToken   string
+	adminToken string
+	// adminPassword, when set, becomes the dashboard password (its hash
+	// is stored); else the first start makes one.
+	adminPassword string
+	// passwordCost is the bcrypt cost of the dashboard password's hash
+	// (0: bcrypt.DefaultCost); tests lower it.
+	passwordCost   int
 	userExtensions []scimkit.Extension
 	logLevel       slog.Level
 	// rateLimit is each tenant's SCIM request rate per second (0: no
@@ -171,7 +177,9 @@ type app struct {
 	// profileMap maps a provisioned user into its account's profile.
 	profileMap *scimkit.Mapping[accountProfile]
 	tokens     scimkit.TokenStore
-	product    *product
+	// resources is the SCIM store: the dashboard lists groups from it.
+	resources scimkit.ResourceHandler
+	product   *product
 	// events delivers scimkit's outbox to product.handle; run starts it.
 	events  *provisioning.Dispatcher
 	handler http.Handler
@@ -181,6 +189,9 @@ type app struct {
 	// start (and must be printed) rather than given with -admin-token.
 	adminToken          string
 	adminTokenGenerated bool
+	// adminPassword is the dashboard password this start made, printed
+	// once in the banner ("" when it was given or made before).
+	adminPassword string
 
 	metrics  *scimprom.Metrics    // SCIM request metrics, served on /metrics
 	registry *prometheus.Registry // what /metrics serves
@@ -211,6 +222,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		cfg:        cfg,
 		log:        log,
 		tokens:     store,
+		resources:  store,
 		product:    newProduct(log, st.state),
 		close:      closeStore,
 		adminToken: cfg.adminToken,
@@ -269,10 +281,21 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Warn("-dev-token set: tenant \"default\" accepts a fixed token; for local testing only")
 	}
 
+	if a.adminPassword, err = initAdminPassword(ctx, st.state, cfg.adminPassword, cfg.passwordCost); err != nil {
+		_ = closeStore()
+		return nil, err
+	}
+	dash, err := newDashboard(a)
+	if err != nil {
+		_ = closeStore()
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle(scimBase+"/", http.StripPrefix(scimBase, a.scim))
 	mux.Handle(tenantPattern, a.scim.TenantHandler("tenant"))
-	mux.Handle("/admin/", a.adminRoutes())
+	mux.Handle("/admin/tenants/", a.adminRoutes())
+	mux.Handle("/admin/", dash)
 	// Metrics name tenants: behind the admin token, which a Prometheus
 	// scrape sends as its bearer token (authorization in scrape_config).
 	mux.Handle("GET /metrics", a.requireAdmin(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))

@@ -4,7 +4,8 @@
 //
 //	/scim/v2/...              SCIM, one Tenant URL for all tenants (the token names the tenant)
 //	/t/{tenant}/scim/v2/...   SCIM, one URL per tenant (the token must be that tenant's)
-//	/admin/...                the admin API behind the dashboard's Settings → SCIM page
+//	/admin/                   the admin dashboard (HTML): Settings → SCIM User Management
+//	/admin/tenants/...        the JSON admin API behind it
 //	/healthz                  liveness
 //
 // Each user the identity provider provisions gets a backup account with the
@@ -26,15 +27,27 @@
 //	-base-url https://...    public origin behind a proxy (used in meta.location and printed URLs)
 //	-dev-token T             tenant "default" accepts token T: for local testing only; a start
 //	                         without it revokes the dev token an earlier start set
+//	-admin-password P        dashboard password of at least 12 bytes (or $BACKUPD_ADMIN_PASSWORD);
+//	                         else the first start on a database makes one and prints it once
 //	-admin-token S           admin API secret of at least 16 bytes (or $BACKUPD_ADMIN_TOKEN); random
 //	                         and printed if unset
 //	-user-extension 'URN:a,b'  custom User extension schema, repeatable
 //	-store sqlite:./backupd.db  storage: sqlite:PATH (the default), postgres:DSN, or memory (lost on restart)
 //	-log-level info          debug logs every request
 //
-// On start backupd prints its Tenant URLs, the admin token when it made one,
-// and the dev token. The admin token is not stored: without -admin-token or
+// On start backupd prints its Tenant URLs, the admin dashboard's URL (and,
+// on the first start with a database, the dashboard password it made: only
+// its hash is stored), the admin token when it made one, and the dev
+// token. The admin token is not stored: without -admin-token or
 // $BACKUPD_ADMIN_TOKEN each start makes a new one.
+//
+// # Admin dashboard
+//
+// http://127.0.0.1:8080/admin/ is the product's "Settings → SCIM User
+// Management" page (dashboard.go): sign in with the dashboard password,
+// create a tenant, enable SCIM, set the account size, generate an API token
+// (shown once), and watch the provisioned users, groups, health and audit
+// log. Sign-in, sessions and CSRF protection are described in dashauth.go.
 //
 // # Storage
 //
@@ -135,6 +148,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.store, "store", defaultStore, "storage `spec`: sqlite:PATH, postgres:DSN (a postgres:// URL or \"host=… dbname=…\"), or memory (lost on restart)")
 	fs.StringVar(&cfg.devToken, "dev-token", "", "create tenant \"default\" with this fixed SCIM `token` (local testing only)")
 	fs.StringVar(&cfg.adminToken, "admin-token", os.Getenv("BACKUPD_ADMIN_TOKEN"), "admin API `secret` (default $BACKUPD_ADMIN_TOKEN, else random and printed)")
+	fs.StringVar(&cfg.adminPassword, "admin-password", os.Getenv("BACKUPD_ADMIN_PASSWORD"), "dashboard `password`, at least 12 bytes (default $BACKUPD_ADMIN_PASSWORD; else the first start makes one and prints it once)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	fs.Float64Var(&cfg.rateLimit, "rate-limit", scimkit.DefaultRateLimit, "SCIM requests per `second` per tenant, with bursts of twice that (0: no limit)")
 	fs.IntVar(&cfg.concurrency, "concurrency-limit", scimkit.DefaultConcurrencyLimit, "SCIM requests in progress at once per tenant (0: no limit)")
@@ -234,6 +248,16 @@ func printBanner(w io.Writer, a *app, addr net.Addr) {
 	}
 	fmt.Fprintf(w, "  SCIM Tenant URL:            %s%s  (the token picks the tenant)\n", origin, scimBase)
 	fmt.Fprintf(w, "  SCIM per-tenant URL:        %s/t/{tenant}%s\n", origin, scimBase)
+	fmt.Fprintf(w, "  admin dashboard:            %s/admin/\n", origin)
+	switch {
+	case a.adminPassword != "":
+		fmt.Fprintf(w, "  dashboard password:         %s  (shown this once: save it; -admin-password replaces it)\n", a.adminPassword)
+		a.adminPassword = ""
+	case a.cfg.adminPassword != "":
+		fmt.Fprintf(w, "  dashboard password:         (from -admin-password / $BACKUPD_ADMIN_PASSWORD)\n")
+	default:
+		fmt.Fprintf(w, "  dashboard password:         (set on the first start; -admin-password replaces it)\n")
+	}
 	fmt.Fprintf(w, "  admin API:                  %s/admin/tenants/{tenant}/scim\n", origin)
 	fmt.Fprintf(w, "  storage:                    %s\n", storeDisplay(a.cfg.store))
 	if a.adminTokenGenerated {

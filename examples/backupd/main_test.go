@@ -16,9 +16,13 @@ import (
 	"github.com/scimkit/scimkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 )
 
 const testAdminToken = "test-admin-token"
+
+// testPassword is the dashboard password of newEnv.
+const testPassword = "test-dashboard-password"
 
 // env is one backupd behind an httptest server.
 type env struct {
@@ -35,6 +39,12 @@ func newEnv(t *testing.T, cfg config) *env {
 	t.Helper()
 	if cfg.adminToken == "" {
 		cfg.adminToken = testAdminToken
+	}
+	if cfg.adminPassword == "" {
+		cfg.adminPassword = testPassword
+	}
+	if cfg.passwordCost == 0 {
+		cfg.passwordCost = bcrypt.MinCost
 	}
 	require.NotEqual(t, defaultStore, cfg.store, "tests must not write ./backupd.db: use memory or a t.TempDir() file")
 	a, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
@@ -416,10 +426,10 @@ func TestAdminAuth(t *testing.T) {
 		{"basic scheme", "Basic " + testAdminToken, "/admin/tenants/acme/scim", http.StatusUnauthorized},
 		{"empty bearer", "Bearer ", "/admin/tenants/acme/scim", http.StatusUnauthorized},
 		{"scim token is not an admin token", "Bearer scim_abc", "/admin/tenants/acme/accounts", http.StatusUnauthorized},
-		{"unknown route needs auth too", "", "/admin/nothing", http.StatusUnauthorized},
+		{"unknown route needs auth too", "", "/admin/tenants/acme/nothing", http.StatusUnauthorized},
 		{"right token", "Bearer " + testAdminToken, "/admin/tenants/acme/scim", http.StatusOK},
 		{"scheme is case-insensitive", "bearer " + testAdminToken, "/admin/tenants/acme/accounts", http.StatusOK},
-		{"unknown route", "Bearer " + testAdminToken, "/admin/nothing", http.StatusNotFound},
+		{"unknown route", "Bearer " + testAdminToken, "/admin/tenants/acme/nothing", http.StatusNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

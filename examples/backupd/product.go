@@ -31,6 +31,9 @@ type account struct {
 
 // tenantSettings is a copy of a tenant's settings.
 type tenantSettings struct {
+	// Exists is set once the tenant's settings were written (the tenant
+	// was created, SCIM enabled or the account size set).
+	Exists        bool
 	SCIMEnabled   bool
 	AccountSizeGB int
 	Accounts      int
@@ -70,6 +73,21 @@ type productState interface {
 	applyEvent(ctx context.Context, tenant, eventID, userID string, put *account) (acc account, applied bool, err error)
 	// deleteTenant removes the tenant's settings and accounts.
 	deleteTenant(ctx context.Context, tenant string) error
+	// tenantExists reports whether the tenant's settings were written
+	// (settings' Exists without counting the accounts).
+	tenantExists(ctx context.Context, tenant string) (bool, error)
+	// tenantList lists the tenants whose settings were written, in id
+	// order, at most limit of them, with whether SCIM is enabled.
+	tenantList(ctx context.Context, limit int) ([]tenantRow, error)
+	// accountPage returns one page of the tenant's accounts in
+	// case-insensitive userName order (then user id), as the dashboard
+	// lists them (see accountQuery).
+	accountPage(ctx context.Context, tenant string, q accountQuery) ([]account, error)
+	// adminSecret returns the admin setting name ("" and false when
+	// unset); putAdminSecret stores it, over an existing value only with
+	// replace, and reports whether it stored it.
+	adminSecret(ctx context.Context, name string) (string, bool, error)
+	putAdminSecret(ctx context.Context, name, value string, replace bool) (bool, error)
 }
 
 // product is backupd's own logic on top of its state: the outbox handler
@@ -136,10 +154,13 @@ type memState struct {
 	// applied holds the ids of the events applied (lost on restart, like
 	// the memory store's outbox).
 	applied map[string]bool
+	// admin holds the admin settings (the dashboard password's hash).
+	admin map[string]string
 }
 
 // memTenant is the product's view of one customer tenant.
 type memTenant struct {
+	written       bool
 	scimEnabled   bool
 	accountSizeGB int
 	accounts      map[string]*account // by SCIM user id
@@ -148,7 +169,7 @@ type memTenant struct {
 var _ productState = (*memState)(nil)
 
 func newMemState() *memState {
-	return &memState{tenants: make(map[string]*memTenant), applied: make(map[string]bool)}
+	return &memState{tenants: make(map[string]*memTenant), applied: make(map[string]bool), admin: make(map[string]string)}
 }
 
 // tenant returns the state of id, creating it with default settings.
@@ -166,20 +187,22 @@ func (m *memState) settings(_ context.Context, id string) (tenantSettings, error
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.tenant(id)
-	return tenantSettings{SCIMEnabled: t.scimEnabled, AccountSizeGB: t.accountSizeGB, Accounts: len(t.accounts)}, nil
+	return tenantSettings{Exists: t.written, SCIMEnabled: t.scimEnabled, AccountSizeGB: t.accountSizeGB, Accounts: len(t.accounts)}, nil
 }
 
 func (m *memState) setSCIMEnabled(_ context.Context, id string, on bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.tenant(id).scimEnabled = on
+	t := m.tenant(id)
+	t.scimEnabled, t.written = on, true
 	return nil
 }
 
 func (m *memState) setAccountSize(_ context.Context, id string, gb int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.tenant(id).accountSizeGB = gb
+	t := m.tenant(id)
+	t.accountSizeGB, t.written = gb, true
 	return nil
 }
 

@@ -62,6 +62,13 @@ var (
 			event_id TEXT PRIMARY KEY,
 			handled INTEGER NOT NULL
 		)`,
+		// The dashboard's user list: keyset pages in userName order
+		// (case-insensitive), and userName prefix search.
+		`CREATE INDEX IF NOT EXISTS backupd_accounts_by_name ON backupd_accounts (tenant, user_name COLLATE NOCASE, user_id)`,
+		`CREATE TABLE IF NOT EXISTS backupd_admin (
+			name TEXT PRIMARY KEY,
+			value TEXT NOT NULL
+		)`,
 	}
 	postgresSchema = []string{
 		`CREATE TABLE IF NOT EXISTS backupd_tenants (
@@ -82,6 +89,11 @@ var (
 		`CREATE TABLE IF NOT EXISTS backupd_events (
 			event_id text COLLATE "C" PRIMARY KEY,
 			handled bigint NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS backupd_accounts_by_name ON backupd_accounts (tenant, (lower(user_name) COLLATE "C"), user_id)`,
+		`CREATE TABLE IF NOT EXISTS backupd_admin (
+			name text COLLATE "C" PRIMARY KEY,
+			value text NOT NULL
 		)`,
 	}
 )
@@ -156,6 +168,7 @@ func (s *sqlState) settings(ctx context.Context, tenant string) (tenantSettings,
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return tenantSettings{}, err
 	}
+	st.Exists = err == nil
 	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM backupd_accounts WHERE tenant = ?`), tenant).
 		Scan(&st.Accounts); err != nil {
 		return tenantSettings{}, err

@@ -219,8 +219,20 @@ func TestProductStateDefaults(t *testing.T) {
 		for tenant, gb := range map[string]int{"t1": 33, "t2": 44} {
 			s, err := st.state.settings(ctx, tenant)
 			require.NoError(t, err)
-			assert.Equal(t, tenantSettings{SCIMEnabled: true, AccountSizeGB: gb}, s, tenant)
+			assert.Equal(t, tenantSettings{Exists: true, SCIMEnabled: true, AccountSizeGB: gb}, s, tenant)
 		}
+		for tenant, want := range map[string]bool{"t1": true, "nobody": false} {
+			ok, err := st.state.tenantExists(ctx, tenant)
+			require.NoError(t, err)
+			assert.Equal(t, want, ok, tenant)
+		}
+		// Only written tenants are listed (reading "nobody" made none).
+		ids, err := st.state.tenantList(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []tenantRow{{"t1", true}, {"t2", true}}, ids)
+		ids, err = st.state.tenantList(ctx, 1)
+		require.NoError(t, err)
+		assert.Equal(t, []tenantRow{{"t1", true}}, ids)
 
 		// putAccount creates, then updates; the quota and creation time
 		// stay.
