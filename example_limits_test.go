@@ -74,10 +74,10 @@ func ExampleWithMaxPageBytes() {
 	// totalResults 4 itemsPerPage 2
 }
 
-// Expensive requests (here a page of resources) spend their tenant's
-// share of the server's time; once it is spent, every request of the
-// tenant gets 429 with Retry-After until it refills. Lookups, the
-// requests an IdP provisions with, cost nothing.
+// Expensive requests (here pages of resources) spend their tenant's
+// share of the server's time; once it is spent, its next expensive
+// requests get 429 with Retry-After until it refills. Lookups, the
+// requests an IdP provisions with, cost nothing and are still served.
 func ExampleWithWorkLimit() {
 	store := memory.New()
 	srv, err := scimkit.New(store, store,
@@ -101,13 +101,13 @@ func ExampleWithWorkLimit() {
 	}
 	lookup := "/Users?filter=" + url.QueryEscape(`userName eq "ann"`)
 	get(lookup)
-	get(lookup)
+	get("/Users")
 	get("/Users")
 	get(lookup)
 	// Output:
 	// /Users?filter=userName+eq+%22ann%22 200
-	// /Users?filter=userName+eq+%22ann%22 200
 	// /Users 200
 	// limit met: acme work
-	// /Users?filter=userName+eq+%22ann%22 429
+	// /Users 429
+	// /Users?filter=userName+eq+%22ann%22 200
 }

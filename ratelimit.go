@@ -29,8 +29,8 @@ type rateLimits struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantRate
 	// throttled maps the token hashes of requests refused for their
-	// tenant's rate or work limit to that tenant, so that the next
-	// requests with the token, while the tenant is still over its limit,
+	// tenant's rate to that tenant, so that the next requests with the
+	// token, while the tenant is still over its rate,
 	// are refused before any store lookup: a flood over the limit costs
 	// a hash and a map lookup per request, and never reaches the store
 	// other tenants use. An entry lasts throttledFor (then the token is
@@ -40,16 +40,16 @@ type rateLimits struct {
 	throttled map[[sha256.Size]byte]throttledToken
 }
 
-// throttledToken is a credential whose requests met its tenant's rate or
-// work limit at noted.
+// throttledToken is a credential whose requests met its tenant's rate
+// at noted.
 type throttledToken struct {
 	t                  *tenantRate
 	tenant, credential string
 	noted              time.Time
 }
 
-// throttledFor is how long a token refused for its tenant's limits is
-// refused without a lookup while the tenant stays over them: the longest
+// throttledFor is how long a token refused for its tenant's rate is
+// refused without a lookup while the tenant stays over it: the longest
 // a revoked token can be answered 429 rather than 401.
 const throttledFor = time.Second
 
@@ -98,10 +98,10 @@ func sleep(ctx context.Context, d time.Duration) {
 // error carrying Retry-After. Over the concurrency limit it waits up to
 // concurrencyWait (or until ctx is done) for a slot. The caller calls
 // release when the request ends. cost tells whether the request is
-// charged to its tenant's work budget and when its work ended (a zero
-// time: at the release); a nil cost charges every request until its
-// release.
-func (a *rateLimits) admit(ctx context.Context, tenant string, cost func() (end time.Time, charged bool)) (release func(), kind LimitKind, err error) {
+// charged to its tenant's work budget, when its work ended (a zero time:
+// at the release) and what gateWork charged it up front; a nil cost
+// charges every request until its release.
+func (a *rateLimits) admit(ctx context.Context, tenant string, cost func() (end time.Time, charged bool, upfront time.Duration)) (release func(), kind LimitKind, err error) {
 	if a == nil {
 		return func() {}, "", nil
 	}
@@ -121,21 +121,18 @@ func (a *rateLimits) admit(ctx context.Context, tenant string, cost func() (end 
 		}
 		a.tenants[tenant] = t
 	}
-	if d, kind := a.refusal(t, now, true); d > 0 {
+	if d := a.rateDelay(t, now, true); d > 0 {
 		a.mu.Unlock()
-		return nil, kind, limitRefusal(kind, d)
-	}
-	var upfront time.Duration
-	if a.lim.work > 0 {
-		upfront = t.work.admit()
+		return nil, LimitRate, ErrTooManyRequests.withRetryAfter(d)
 	}
 	t.refs++
 	a.mu.Unlock()
-	settle := func(elapsed time.Duration) {
+	settle := func(upfront, cost time.Duration) {
 		a.mu.Lock()
 		t.refs--
-		if a.lim.work > 0 {
-			t.work.settle(upfront, elapsed)
+		if a.lim.work > 0 && (upfront > 0 || cost > 0) {
+			t.work.refill(a.now(), a.lim.work, a.lim.workBurst)
+			t.work.settle(upfront, cost)
 		}
 		a.mu.Unlock()
 	}
@@ -148,10 +145,10 @@ func (a *rateLimits) admit(ctx context.Context, tenant string, cost func() (end 
 			select {
 			case t.slots <- struct{}{}:
 			case <-timer.C:
-				settle(0)
+				settle(0, 0)
 				return nil, LimitConcurrency, ErrTooManyRequests.WithDetail("too many requests of this tenant in progress; retry later").withRetryAfter(time.Second)
 			case <-ctx.Done():
-				settle(0)
+				settle(0, 0)
 				return nil, LimitConcurrency, ErrUnavailable.WithCause(ctx.Err())
 			}
 		}
@@ -161,9 +158,9 @@ func (a *rateLimits) admit(ctx context.Context, tenant string, cost func() (end 
 		if t.slots != nil {
 			<-t.slots
 		}
-		end, charged := time.Time{}, true
+		end, charged, upfront := time.Time{}, true, time.Duration(0)
 		if cost != nil {
-			end, charged = cost()
+			end, charged, upfront = cost()
 		}
 		if end.IsZero() {
 			end = a.now()
@@ -171,31 +168,44 @@ func (a *rateLimits) admit(ctx context.Context, tenant string, cost func() (end 
 		if !charged {
 			end = start
 		}
-		settle(end.Sub(start))
+		settle(upfront, end.Sub(start))
 	}, "", nil
 }
 
-// refusal returns how long t must wait before a request of its is
-// admitted, and the limit that makes it wait (0 and "" when it need not):
-// its work budget, then its rate. With take, a request admitted takes
+// rateDelay returns how long t must wait before a request of its is
+// within its rate (0: it need not). With take, a request admitted takes
 // one of the rate's tokens. The caller holds a.mu.
-func (a *rateLimits) refusal(t *tenantRate, now time.Time, take bool) (time.Duration, LimitKind) {
-	if a.lim.work > 0 {
-		t.work.refill(now, a.lim.work, a.lim.workBurst)
-		if d := t.work.wait(a.lim.work); d > 0 {
-			return d, LimitWork
-		}
+func (a *rateLimits) rateDelay(t *tenantRate, now time.Time, take bool) time.Duration {
+	if t.limiter == nil {
+		return 0
 	}
-	if t.limiter != nil {
-		r := t.limiter.ReserveN(now, 1)
-		if d := r.DelayFrom(now); d > 0 || !take {
-			r.CancelAt(now)
-			if d > 0 {
-				return d, LimitRate
-			}
-		}
+	r := t.limiter.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if d > 0 || !take {
+		r.CancelAt(now)
 	}
-	return 0, ""
+	return max(d, 0)
+}
+
+// gateWork admits an expensive request of tenant, already admitted by
+// admit, against its work budget: it returns what it charged up front
+// (settled by admit's release), or how long until the budget allows one.
+func (a *rateLimits) gateWork(tenant string) (upfront, wait time.Duration) {
+	if a == nil || a.lim.work == 0 {
+		return 0, 0
+	}
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.tenants[tenant]
+	if t == nil {
+		return 0, 0
+	}
+	t.work.refill(now, a.lim.work, a.lim.workBurst)
+	if d := t.work.wait(a.lim.work); d > 0 {
+		return 0, d
+	}
+	return t.work.admit(), 0
 }
 
 // evict forgets idle tenants: first those whose bucket has refilled, then,
@@ -236,7 +246,7 @@ func (a *rateLimits) rested(t *tenantRate, now time.Time) bool {
 }
 
 // noteThrottled remembers that the credential of tenant with token hash h
-// met its tenant's rate or work limit.
+// met its tenant's rate limit.
 func (a *rateLimits) noteThrottled(h [sha256.Size]byte, tenant, credential string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -250,8 +260,8 @@ func (a *rateLimits) noteThrottled(h [sha256.Size]byte, tenant, credential strin
 	a.throttled[h] = throttledToken{t: t, tenant: tenant, credential: credential, noted: a.now()}
 }
 
-// refuseThrottled refuses a request whose token met its tenant's rate or
-// work limit while the tenant is still over it, with the same 429 and
+// refuseThrottled refuses a request whose token met its tenant's rate
+// limit while the tenant is still over it, with the same 429 and
 // Retry-After as admit: it returns the token's tenant and credential, for
 // the request's log line, and the limit and the error to answer. It
 // returns a nil error for any other request, which is authenticated and
@@ -269,24 +279,14 @@ func (a *rateLimits) refuseThrottled(h [sha256.Size]byte, pathTenant string) (tt
 	if !found || pathTenant != "" && pathTenant != tt.tenant || now.Sub(tt.noted) >= throttledFor {
 		return tt, "", nil
 	}
-	d, kind := a.refusal(tt.t, now, false)
-	return tt, kind, limitRefusal(kind, d)
-}
-
-// limitRefusal is the error refusing a request for limit kind, to be
-// retried after d; nil for kind "".
-func limitRefusal(kind LimitKind, d time.Duration) error {
-	switch kind {
-	case LimitWork:
-		return errWorkLimit.withRetryAfter(d)
-	case LimitRate:
-		return ErrTooManyRequests.withRetryAfter(d)
+	if d := a.rateDelay(tt.t, now, false); d > 0 {
+		return tt, LimitRate, ErrTooManyRequests.withRetryAfter(d)
 	}
-	return nil
+	return tt, "", nil
 }
 
-// pause holds a request of tenant refused for its rate or work limit
-// until the tenant may send again (at most maxRefusalPause, and until ctx
+// pause holds a request of tenant refused for limit kind (its rate or
+// its work budget) until the tenant may send it again (at most maxRefusalPause, and until ctx
 // is done)
 // before the caller answers 429. A client that retries at once, whatever
 // Retry-After says, then retries at about the rate it is allowed rather
@@ -294,7 +294,7 @@ func limitRefusal(kind LimitKind, d time.Duration) error {
 // goroutines instead of the CPU other tenants' requests need. At most
 // maxPausing refusals of a tenant pause at once; others are answered at
 // once.
-func (a *rateLimits) pause(ctx context.Context, tenant string) {
+func (a *rateLimits) pause(ctx context.Context, tenant string, kind LimitKind) {
 	if a == nil {
 		return
 	}
@@ -305,7 +305,14 @@ func (a *rateLimits) pause(ctx context.Context, tenant string) {
 		a.mu.Unlock()
 		return
 	}
-	d, _ := a.refusal(t, now, false)
+	var d time.Duration
+	switch kind {
+	case LimitRate:
+		d = a.rateDelay(t, now, false)
+	case LimitWork:
+		t.work.refill(now, a.lim.work, a.lim.workBurst)
+		d = t.work.wait(a.lim.work)
+	}
 	d = min(d, maxRefusalPause)
 	if d <= 0 {
 		a.mu.Unlock()
@@ -360,18 +367,18 @@ func (s *Server) admitRate(r *http.Request, q *request) (release func(), err err
 	release, kind, err := s.rates.admit(r.Context(), q.tenant, q.workCost)
 	if err != nil {
 		s.limitHit(r.Context(), q.tenant, kind)
-		if kind == LimitRate || kind == LimitWork {
+		if kind == LimitRate {
 			if tok, ok := bearer(r); ok {
 				s.rates.noteThrottled(sha256.Sum256([]byte(tok)), q.tenant, q.credential)
 			}
-			s.rates.pause(r.Context(), q.tenant)
+			s.rates.pause(r.Context(), q.tenant, kind)
 		}
 	}
 	return release, err
 }
 
 // refuseThrottled answers 429, before authentication and without a store
-// lookup, a request whose token met its tenant's rate or work limit while
+// lookup, a request whose token met its tenant's rate limit while
 // the tenant is still over it (see rateLimits.throttled), and reports
 // whether it did.
 func (s *Server) refuseThrottled(w http.ResponseWriter, r *http.Request, q *request, pathTenant string) bool {
@@ -388,7 +395,7 @@ func (s *Server) refuseThrottled(w http.ResponseWriter, r *http.Request, q *requ
 	}
 	q.tenant, q.credential = tt.tenant, tt.credential
 	s.limitHit(r.Context(), tt.tenant, kind)
-	s.rates.pause(r.Context(), tt.tenant)
+	s.rates.pause(r.Context(), tt.tenant, kind)
 	s.writeError(w, r, err)
 	return true
 }
@@ -399,4 +406,23 @@ func (s *Server) forgetThrottled(r *http.Request, pathTenant string) {
 	if tok, ok := bearer(r); ok && s.rates != nil {
 		s.rates.forget(sha256.Sum256([]byte(tok)), pathTenant)
 	}
+}
+
+// gateWork admits a request of an expensive shape (see workBudget)
+// against its tenant's work budget, once, before its expensive part: a
+// tenant whose budget is spent is answered 429 (LimitWork), paced like a
+// rate refusal. Its other requests are not refused.
+func (s *Server) gateWork(r *http.Request, q *request) error {
+	if q.gated {
+		return nil
+	}
+	q.gated = true
+	upfront, wait := s.rates.gateWork(q.tenant)
+	if wait > 0 {
+		s.limitHit(r.Context(), q.tenant, LimitWork)
+		s.rates.pause(r.Context(), q.tenant, LimitWork)
+		return errWorkLimit.withRetryAfter(wait)
+	}
+	q.workUpfront = upfront
+	return nil
 }

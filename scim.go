@@ -363,7 +363,8 @@ type request struct {
 	life               *userChange   // what admission learned of a PUT or PATCH of a User, for its write
 	auditNotes         []string      // normalisations applied (kind and attribute), for the audit log
 	at                 time.Time     // the time the request's write was stamped with, for the audit log
-	scan               bool          // a list no index lookup answers: charged to the work budget
+	gated              bool          // an expensive request, admitted by the work budget (gateWork)
+	workUpfront        time.Duration // what gateWork charged up front
 	body               countingBody  // the request body, counted for the work budget
 }
 
@@ -477,6 +478,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			r2 = new(http.Request)
 			*r2 = *r
 			r2.URL = &u
+		}
+		if bodyCostly(r) {
+			if err := s.gateWork(r, q); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		if r.Body != nil {
 			if r2 == r {

@@ -3,6 +3,7 @@ package scimkit
 import (
 	"errors"
 	"io"
+	"net/http"
 	"time"
 )
 
@@ -12,34 +13,38 @@ const (
 	DefaultWorkBurst = time.Second            // request time of expensive requests per tenant in a burst
 )
 
-// workBudget is one tenant's share of the server's time: a token bucket
-// of request time, refilled at the work limit's rate up to its burst
-// ([WithWorkLimit]). Expensive requests are charged the time they took;
-// a tenant whose bucket is empty is refused (429) until it refills.
+// workBudget is one tenant's share of the server's time for expensive
+// requests: a token bucket of request time, refilled at the work limit's
+// rate up to its burst ([WithWorkLimit]).
 //
-// Only requests whose shape can make them expensive are charged (see
-// request.costly): lists that no index lookup answers (pages, scans by
-// filter) and requests or responses over costlyBytes. The requests an IdP
-// provisions with (lookups by userName, externalId or displayName, and
-// single-resource reads and writes) cost their tenant nothing, however
-// long a busy server takes over them, so a tenant slowed down by another's
-// load is never refused for it. The rate limit bounds those.
+// Expensive requests are those whose shape can make them so: lists that
+// no index lookup answers (pages, scans by filter, counts) and requests
+// with a body over costlyBytes (or of unknown length) are gated
+// (Server.gateWork) before their expensive part, and refused (429) while
+// the budget is spent; they, and any request whose response was over
+// costlyBytes, are charged their time when they end. The requests an IdP
+// provisions with (lookups by userName, externalId, displayName or email,
+// and single-resource reads and writes of normal size) are neither gated
+// nor charged: they are served even when their tenant's budget is spent,
+// and cost nothing however long a busy server takes over them, so a
+// tenant is never refused for being slowed down by another's load. The
+// rate limit bounds those.
 //
-// A request's cost is known only when it ends, so admitting one charges
-// the tenant's recent average cost up front and the difference is settled
-// at the end: a tenant sending expensive requests from many clients at
-// once gets about one admitted per refill, not one per client.
-// Guarded by rateLimits.mu.
+// A request's cost is known only when it ends, so the gate charges the
+// tenant's recent average cost up front and the difference is settled at
+// the end: a tenant sending expensive requests from many clients at once
+// gets about as many admitted as its balance pays for, not one per
+// client. Guarded by rateLimits.mu.
 type workBudget struct {
 	balance time.Duration // request time available; negative is debt
 	at      time.Time     // when balance was last refilled
 	est     time.Duration // average charge of the tenant's recent requests
 }
 
-// costlyBytes is the request or response size past which a request's
-// time is charged to its tenant's work budget: larger than any request
-// or response of an IdP's provisioning cycle, smaller than the ones a
-// huge PATCH or a page of large resources makes.
+// costlyBytes is the request or response size past which a request is
+// expensive for its tenant's work budget: larger than any request or
+// response of an IdP's provisioning cycle, smaller than the ones a huge
+// PATCH or a page of large resources makes.
 const costlyBytes = 64 << 10
 
 // refill brings b's balance to now at rate (request time per second), up
@@ -92,19 +97,26 @@ func (b *countingBody) Read(p []byte) (int, error) {
 }
 
 // costly reports whether q's time is charged to its tenant's work budget:
-// a list no index lookup answered, or a request whose body or response
-// was larger than costlyBytes.
+// it passed the work gate, or its body or response was larger than
+// costlyBytes.
 func (q *request) costly() bool {
-	return q.scan || q.body.n > costlyBytes || q.sw != nil && q.sw.bytes > costlyBytes
+	return q.gated || q.body.n > costlyBytes || q.sw != nil && q.sw.bytes > costlyBytes
 }
 
-// workCost returns the end of q's work (when its response began, or now)
-// and whether it is charged.
-func (q *request) workCost() (end time.Time, charged bool) {
+// workCost returns the end of q's work (when its response began, or a
+// zero time: now), whether it is charged to its tenant's work budget, and
+// what the work gate charged it up front.
+func (q *request) workCost() (end time.Time, charged bool, upfront time.Duration) {
 	if q.sw != nil {
 		end = q.sw.began
 	}
-	return end, q.costly()
+	return end, q.costly(), q.workUpfront
+}
+
+// bodyCostly reports whether a request body makes the request expensive
+// before it is read: over costlyBytes, or of unknown length.
+func bodyCostly(r *http.Request) bool {
+	return r.ContentLength > costlyBytes || r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody
 }
 
 // WithWorkLimit sets each tenant's share of the server's time for
@@ -113,12 +125,12 @@ func (q *request) workCost() (end time.Time, charged bool) {
 // [DefaultWorkBurst]). Expensive requests are lists that no index lookup
 // answers (a page of resources, a filter other than an equality on
 // userName, externalId, displayName or an email, RFC 7644 §3.4.2.2) and
-// requests whose body or response is over 64 KiB; each is charged its
-// time from admission to the first byte of its response. A tenant whose
-// expensive requests have used its share gets 429 with Retry-After for
-// every request until the share refills. Lookups and single-resource
-// reads and writes of normal size are never charged, so an IdP's
-// provisioning never meets this limit, however busy the server.
+// requests whose body (or response) is over 64 KiB; each is charged its
+// time from admission to the first byte of its response. Once a tenant's
+// expensive requests have used its share, its next ones get 429 with
+// Retry-After until the share refills. Lookups and single-resource reads
+// and writes of normal size are never charged nor refused by it, so an
+// IdP's provisioning never meets this limit, however busy the server.
 // It complements [WithRateLimit], which counts requests whatever they
 // cost; WithWorkLimit(0, 0) turns it off.
 func WithWorkLimit(perSecond, burst time.Duration) Option {

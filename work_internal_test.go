@@ -2,8 +2,8 @@ package scimkit
 
 import (
 	"context"
-	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,96 +19,98 @@ func workLimits(clk *fakeClock, perSecond, burst time.Duration) *rateLimits {
 	return newRateLimits(lim, clk.now)
 }
 
-// takes returns a cost function for admit: the request's work took d on
-// clk, and is charged or not.
-func takes(clk *fakeClock, d time.Duration, charged bool) func() (time.Time, bool) {
-	return func() (time.Time, bool) {
-		clk.t = clk.t.Add(d)
-		return clk.t, charged
+// run admits a request of tenant, gates it when gate, lets it take d on
+// clk, and releases it; it returns the gate's wait (0: it ran).
+func run(t *testing.T, a *rateLimits, clk *fakeClock, tenant string, d time.Duration, gate bool) time.Duration {
+	t.Helper()
+	var upfront time.Duration
+	start := clk.t
+	release, _, err := a.admit(context.Background(), tenant, func() (time.Time, bool, time.Duration) {
+		return start.Add(d), gate, upfront
+	})
+	require.NoError(t, err)
+	if gate {
+		var wait time.Duration
+		upfront, wait = a.gateWork(tenant)
+		if wait > 0 {
+			upfront, d = 0, 0
+			release()
+			return wait
+		}
 	}
+	clk.t = clk.t.Add(d)
+	release()
+	return 0
 }
 
 // TestWorkBudget follows a tenant's work budget through its arithmetic: a
-// tenant whose requests each take 300 ms of charged time, at 250 ms per
-// second with bursts of 1 s, gets 5 of them admitted back to back (the
-// burst and what refilled in the 1.5 s they took, the last one into
-// debt), is then refused with a Retry-After that pays the debt, and is
-// admitted again once it has;
-// meanwhile another tenant, and a tenant whose uncharged requests take
-// seconds, are never refused.
+// tenant whose expensive requests each take 300 ms, at 250 ms per second
+// with bursts of 1 s, gets 5 of them admitted back to back (the burst and
+// what refilled in the 1.5 s they took, the last one into debt), then
+// its next expensive request waits for the debt to be paid, and runs
+// once it is; meanwhile its cheap requests, another tenant's, and a
+// tenant whose cheap requests take seconds are never refused.
 func TestWorkBudget(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a := workLimits(clk, 250*time.Millisecond, time.Second)
-	ctx := context.Background()
 
 	admitted := 0
-	var refusal error
+	var wait time.Duration
 	for range 10 {
-		release, kind, err := a.admit(ctx, "heavy", takes(clk, 300*time.Millisecond, true))
-		if err != nil {
-			assert.Equal(t, LimitWork, kind)
-			refusal = err
+		if wait = run(t, a, clk, "heavy", 300*time.Millisecond, true); wait > 0 {
 			break
 		}
-		release()
 		admitted++
 	}
 	// Each request starts with a positive balance: 1 s, then 0.775,
 	// 0.55, 0.325 and 0.1 s (the 300 ms it cost less the 75 ms that
-	// refilled meanwhile), and the 5th leaves a debt of 0.2 s.
+	// refilled meanwhile), and the 5th leaves a debt of 0.2 s, which
+	// 0.8 s at 250 ms per second pays.
 	assert.Equal(t, 5, admitted)
-	var se *Error
-	require.True(t, errors.As(refusal, &se), "refused: %v", refusal)
-	assert.Equal(t, 429, se.Status())
-	// The debt is 0.2 s: at 250 ms per second, 0.8 s pays it.
-	assert.Equal(t, "1", se.retryAfterHeader())
-
+	assert.Equal(t, 801*time.Millisecond, wait)
+	assert.Zero(t, run(t, a, clk, "heavy", 10*time.Millisecond, false), "its cheap requests are served")
+	assert.Zero(t, run(t, a, clk, "other", 300*time.Millisecond, true), "another tenant has its own budget")
 	for range 20 {
-		release, _, err := a.admit(ctx, "light", takes(clk, 3*time.Second, false))
-		require.NoError(t, err, "a tenant whose requests are not charged is never refused")
-		release()
+		assert.Zero(t, run(t, a, clk, "light", 3*time.Second, false), "cheap requests are never charged")
 	}
 	// 60 s went by in the light tenant's requests: the heavy tenant's
 	// budget is full again.
-	release, _, err := a.admit(ctx, "heavy", takes(clk, 300*time.Millisecond, true))
+	assert.Zero(t, run(t, a, clk, "heavy", 300*time.Millisecond, true))
+
+	// A response over costlyBytes is charged when it ends, without the
+	// gate: a tenant whose reads return huge resources spends its share.
+	b := workLimits(clk, 250*time.Millisecond, time.Second)
+	release, _, err := b.admit(context.Background(), "reads", func() (time.Time, bool, time.Duration) {
+		return clk.t.Add(2 * time.Second), true, 0
+	})
 	require.NoError(t, err)
 	release()
-	release, _, err = a.admit(ctx, "other", nil)
-	require.NoError(t, err, "another tenant has its own budget")
-	release()
+	_, wait = b.gateWork("reads")
+	assert.Positive(t, wait)
 }
 
-// TestWorkBudgetCountsRequestsInProgress: admitting a request charges its
-// tenant's recent average cost before the request runs, so a tenant with
-// many clients sending expensive requests at once gets about as many
-// admitted as its balance pays for, not one per client.
+// TestWorkBudgetCountsRequestsInProgress: the gate charges a tenant's
+// recent average cost up front, so a tenant with many clients sending
+// expensive requests at once gets about as many admitted as its balance
+// pays for, not one per client.
 func TestWorkBudgetCountsRequestsInProgress(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a := workLimits(clk, 250*time.Millisecond, time.Second)
-	ctx := context.Background()
 	// Teach the budget that this tenant's requests cost 400 ms, and let
 	// it refill.
 	for range 8 {
-		release, _, err := a.admit(ctx, "heavy", takes(clk, 400*time.Millisecond, true))
-		if err == nil {
-			release()
-		}
+		run(t, a, clk, "heavy", 400*time.Millisecond, true)
 		clk.t = clk.t.Add(2 * time.Second)
 	}
 	clk.t = clk.t.Add(10 * time.Second)
-	// 16 clients at once.
-	var releases []func()
-	for range 16 {
-		release, _, err := a.admit(ctx, "heavy", takes(clk, 400*time.Millisecond, true))
-		if err == nil {
-			releases = append(releases, release)
+	admitted := 0
+	for range 16 { // 16 clients at once: none has ended yet
+		if _, wait := a.gateWork("heavy"); wait == 0 {
+			admitted++
 		}
 	}
-	assert.LessOrEqual(t, len(releases), 3, "about 1 s of burst over 400 ms each")
-	assert.GreaterOrEqual(t, len(releases), 2)
-	for _, r := range releases {
-		r()
-	}
+	assert.LessOrEqual(t, admitted, 3, "about 1 s of burst over 400 ms each")
+	assert.GreaterOrEqual(t, admitted, 2)
 }
 
 // TestRefusalPause holds the pause of a refused request: until the
@@ -137,21 +139,23 @@ func TestRefusalPause(t *testing.T) {
 	assert.Equal(t, LimitRate, kind)
 
 	var wg sync.WaitGroup
+	var returned atomic.Int64
 	for range maxPausing + 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.pause(ctx, "t")
+			a.pause(ctx, "t", LimitRate)
+			returned.Add(1)
 		}()
 	}
 	// The pauses beyond maxPausing return at once; the others wait.
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(pauses) == maxPausing
-	}, 5*time.Second, time.Millisecond)
+		return len(pauses) == maxPausing && returned.Load() == 10
+	}, 10*time.Second, time.Millisecond)
 	done := make(chan struct{})
-	go func() { a.pause(ctx, "u"); close(done) }() // unknown tenant: nothing to pause for
+	go func() { a.pause(ctx, "u", LimitRate); close(done) }() // unknown tenant: nothing to pause for
 	<-done
 	close(hold)
 	wg.Wait()
@@ -170,6 +174,6 @@ func TestRefusalPause(t *testing.T) {
 	release, _, err = a.admit(ctx, "t", nil)
 	require.NoError(t, err)
 	release()
-	a.pause(ctx, "t")
+	a.pause(ctx, "t", LimitRate)
 	assert.Equal(t, []time.Duration{maxRefusalPause}, pauses)
 }

@@ -36,11 +36,13 @@ func (s slowStore) List(ctx context.Context, tenant string, q storage.Query) (st
 }
 
 // TestWorkLimit sends each shape of request ten times, slowly, with a
-// work budget of 10 ms per second and bursts of 30 ms: the shapes that can
-// be expensive (lists no index lookup answers, bodies and responses over
-// 64 KiB) spend it and are refused with 429 and Retry-After; the shapes of
-// an IdP's provisioning (lookups, reads and writes of one resource of
-// normal size) are never charged, however long they take. With
+// work budget of 10 ms per second and bursts of 30 ms, then a page: the
+// shapes that can be expensive (lists no index lookup answers, bodies
+// over 64 KiB) spend it and are refused with 429 and Retry-After, as is
+// the page after them and after responses over 64 KiB (charged, never
+// refused); the shapes of an IdP's provisioning (lookups, reads and writes
+// of one resource of normal size) are never charged nor refused, however
+// long they take, and the page after them is served. With
 // WithWorkLimit(0, 0) nothing is refused.
 func TestWorkLimit(t *testing.T) {
 	padding := strings.Repeat(" ", 70<<10)
@@ -48,19 +50,19 @@ func TestWorkLimit(t *testing.T) {
 	tests := []struct {
 		name               string
 		method, path, body string
-		charged            bool
+		gated, charged     bool
 		wantStatus         int
 	}{
-		{"a page", http.MethodGet, "/Users", "", true, 200},
-		{"a scan by a filter", http.MethodGet, "/Users?filter=" + q(`title co "engineer"`), "", true, 200},
-		{"a count", http.MethodGet, "/Users?count=0&filter=" + q(`active eq true`), "", true, 200},
-		{"a body over 64 KiB", http.MethodPatch, "/Users/{id}", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],` + padding + `"Operations":[{"op":"replace","path":"title","value":"x"}]}`, true, 200},
-		{"a response over 64 KiB", http.MethodGet, "/Users/{huge}", "", true, 200},
-		{"a lookup by userName", http.MethodGet, "/Users?filter=" + q(`userName eq "ann@acme.example"`), "", false, 200},
-		{"a lookup by externalId and more", http.MethodGet, "/Users?filter=" + q(`externalId eq "e1" and active eq true`), "", false, 200},
-		{"a read", http.MethodGet, "/Users/{id}", "", false, 200},
-		{"a write", http.MethodPatch, "/Users/{id}", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"x"}]}`, false, 200},
-		{"a create", http.MethodPost, "/Users", "", false, 201},
+		{"a page", http.MethodGet, "/Users", "", true, true, 200},
+		{"a scan by a filter", http.MethodGet, "/Users?filter=" + q(`title co "engineer"`), "", true, true, 200},
+		{"a count", http.MethodGet, "/Users?count=0&filter=" + q(`active eq true`), "", true, true, 200},
+		{"a body over 64 KiB", http.MethodPatch, "/Users/{id}", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],` + padding + `"Operations":[{"op":"replace","path":"title","value":"x"}]}`, true, true, 200},
+		{"a response over 64 KiB", http.MethodGet, "/Users/{huge}", "", false, true, 200},
+		{"a lookup by userName", http.MethodGet, "/Users?filter=" + q(`userName eq "ann@acme.example"`), "", false, false, 200},
+		{"a lookup by externalId and more", http.MethodGet, "/Users?filter=" + q(`externalId eq "e1" and active eq true`), "", false, false, 200},
+		{"a read", http.MethodGet, "/Users/{id}", "", false, false, 200},
+		{"a write", http.MethodPatch, "/Users/{id}", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"x"}]}`, false, false, 200},
+		{"a create", http.MethodPost, "/Users", "", false, false, 201},
 	}
 	for _, tc := range tests {
 		for _, on := range []bool{true, false} {
@@ -100,12 +102,21 @@ func TestWorkLimit(t *testing.T) {
 					}
 					require.Equal(t, tc.wantStatus, w.Code, w.Body.String())
 				}
-				if on && tc.charged {
+				page := serve(t, srv, http.MethodGet, "/Users", "").Code
+				switch {
+				case on && tc.gated:
 					assert.Positive(t, refused, "expensive requests spend the budget")
+				case on && tc.charged:
+					assert.Zero(t, refused, "charged, but not refused")
+				default:
+					assert.Zero(t, refused)
+				}
+				if on && tc.charged {
+					assert.Equal(t, http.StatusTooManyRequests, page, "the budget is spent")
 					assert.Contains(t, log.kinds(), scimkit.LimitWork)
 					return
 				}
-				assert.Zero(t, refused)
+				assert.Equal(t, http.StatusOK, page)
 				assert.NotContains(t, log.kinds(), scimkit.LimitWork)
 			})
 		}
