@@ -153,7 +153,7 @@ func (c *countingStore) ChangeMembers(ctx context.Context, tenant, id string, ch
 // group without its members, and an invalid member leaves nothing.
 func TestGroupCreateWithMembersIsOneWrite(t *testing.T) {
 	store := &countingStore{Store: memory.New()}
-	srv, err := scimkit.New(store, store, scimkit.WithOutbox(), scimkit.WithRateLimit(0, 0))
+	srv, err := scimkit.New(store, store, scimkit.WithOutbox(), scimkit.WithRateLimit(0, 0), scimkit.WithWorkLimit(0, 0))
 	require.NoError(t, err)
 	require.NoError(t, scimkit.SetToken(t.Context(), store, "acme", acmeToken))
 	var members []string

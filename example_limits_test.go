@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/scimkit/scimkit"
 	"github.com/scimkit/scimkit/storage/memory"
@@ -70,4 +72,42 @@ func ExampleWithMaxPageBytes() {
 	fmt.Println("totalResults", page["totalResults"], "itemsPerPage", page["itemsPerPage"])
 	// Output:
 	// totalResults 4 itemsPerPage 2
+}
+
+// Expensive requests (here pages of resources) spend their tenant's
+// share of the server's time; once it is spent, its next expensive
+// requests get 429 with Retry-After until it refills. Lookups, the
+// requests an IdP provisions with, cost nothing and are still served.
+func ExampleWithWorkLimit() {
+	store := memory.New()
+	srv, err := scimkit.New(store, store,
+		scimkit.WithWorkLimit(time.Nanosecond, time.Nanosecond), // a tiny share, for the example
+		scimkit.WithLimitObserver(func(_ context.Context, ev scimkit.LimitEvent) {
+			fmt.Println("limit met:", ev.Tenant, ev.Limit)
+		}),
+	)
+	if err != nil {
+		panic(err)
+	}
+	if err := scimkit.SetToken(context.Background(), store, "acme", "acme-token-0123456789"); err != nil {
+		panic(err)
+	}
+	get := func(path string) {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Header.Set("Authorization", "Bearer acme-token-0123456789")
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		fmt.Println(path, w.Code)
+	}
+	lookup := "/Users?filter=" + url.QueryEscape(`userName eq "ann"`)
+	get(lookup)
+	get("/Users")
+	get("/Users")
+	get(lookup)
+	// Output:
+	// /Users?filter=userName+eq+%22ann%22 200
+	// /Users 200
+	// limit met: acme work
+	// /Users 429
+	// /Users?filter=userName+eq+%22ann%22 200
 }

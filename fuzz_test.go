@@ -39,7 +39,7 @@ func newFuzzFixture(f *testing.F) *fuzzFixture {
 	f.Helper()
 	ctx := context.Background()
 	store := memory.New()
-	srv, err := scimkit.New(store, store, scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0))
+	srv, err := scimkit.New(store, store, scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0), scimkit.WithWorkLimit(0, 0))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type limits struct {
 	rate                                       float64       // requests per second; 0 = off
 	burst, concurrency                         int           // concurrency 0 = off
 	tenants                                    int           // bound of the limiter map
+	work, workBurst                            time.Duration // request time per second and burst; 0 = off
 	wait                                       time.Duration // for a concurrency slot
 }
 
@@ -47,6 +48,7 @@ func defaultLimits() limits {
 		members: DefaultMaxMembers, filterTerms: DefaultMaxFilterTerms, filterDepth: DefaultMaxFilterDepth,
 		pageBytes: DefaultMaxPageBytes, rate: DefaultRateLimit, burst: DefaultRateBurst,
 		concurrency: DefaultConcurrencyLimit, tenants: defaultMaxLimitedTenants, wait: concurrencyWait,
+		work: DefaultWorkLimit, workBurst: DefaultWorkBurst,
 	}
 }
 
@@ -160,6 +162,7 @@ type LimitKind string
 const (
 	LimitRate          LimitKind = "rate"          // 429: [WithRateLimit]
 	LimitConcurrency   LimitKind = "concurrency"   // 429: [WithConcurrencyLimit]
+	LimitWork          LimitKind = "work"          // 429: [WithWorkLimit]
 	LimitBody          LimitKind = "body"          // 413: [WithMaxBodyBytes]
 	LimitValues        LimitKind = "values"        // 400: [WithMaxValues]
 	LimitValueBytes    LimitKind = "valueBytes"    // 400: [WithMaxValueBytes]

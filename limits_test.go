@@ -310,7 +310,7 @@ func TestRateLimit(t *testing.T) {
 	w = serve(t, srv, http.MethodGet, "/Users", "", "Authorization", "Bearer "+globexToken)
 	assert.Equal(t, http.StatusOK, w.Code, "another tenant has its own bucket")
 
-	off, _ := newTestServer(t, scimkit.WithRateLimit(0, 0))
+	off, _ := newTestServer(t, scimkit.WithRateLimit(0, 0), scimkit.WithWorkLimit(0, 0))
 	for range 300 {
 		require.Equal(t, http.StatusOK, serve(t, off, http.MethodGet, "/Users", "").Code)
 	}

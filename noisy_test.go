@@ -26,7 +26,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, scimkit.SetToken(ctx, st, "a", "token-a-0123456789"))
 	require.NoError(t, scimkit.SetToken(ctx, st, "b", "token-b-0123456789"))
-	setup, err := scimkit.New(st, st, scimkit.WithRateLimit(0, 0))
+	setup, err := scimkit.New(st, st, scimkit.WithRateLimit(0, 0), scimkit.WithWorkLimit(0, 0))
 	require.NoError(t, err)
 	srv, err := scimkit.New(st, st)
 	require.NoError(t, err)

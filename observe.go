@@ -150,19 +150,22 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	began  time.Time // when the response began: the end of the work a tenant's budget is charged for
+	bytes  int64     // of the response body written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
-		w.status = code
+		w.status, w.began = code, time.Now()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.status, w.began = http.StatusOK, time.Now()
 	}
+	w.bytes += int64(len(p))
 	return w.ResponseWriter.Write(p)
 }
 

@@ -115,6 +115,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *request, rt *sc
 	// spent (at least one resource): a page of huge resources comes back
 	// shorter, with itemsPerPage saying so (RFC 7644 §3.4.2.4), and the
 	// resources read but not sent are at most one chunk.
+	if query.Lookup == nil { // a page or a scan: see workBudget
+		if err := s.gateWork(r, q); err != nil {
+			return err
+		}
+	}
 	want := query.Count
 	if !query.TotalOnly {
 		query.Count = min(want, listChunk)

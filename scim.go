@@ -366,6 +366,9 @@ type request struct {
 	life               *userChange   // what admission learned of a PUT or PATCH of a User, for its write
 	auditNotes         []string      // normalisations applied (kind and attribute), for the audit log
 	at                 time.Time     // the time the request's write was stamped with, for the audit log
+	gated              bool          // an expensive request, admitted by the work budget (gateWork)
+	workUpfront        time.Duration // what gateWork charged up front
+	body               countingBody  // the request body, counted for the work budget
 
 	swv statusWriter // what sw points to, allocated with the request
 }
@@ -477,15 +480,19 @@ func hasDotSegment(p string) bool {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string) {
 	s.observe(w, r, func(w http.ResponseWriter, r *http.Request, q *request) {
 		q.path, q.urlTenant = canonicalPath(r.URL.Path), pathTenant
+		if s.refuseThrottled(w, r, q, pathTenant) {
+			return
+		}
 		cred, err := s.authenticate(r, pathTenant)
 		if err != nil {
 			q.rejectedTenant, q.rejectedCredential = cred.Tenant, cred.ID
+			s.forgetThrottled(r, pathTenant)
 			s.writeError(w, r, err)
 			return
 		}
 		q.tenant, q.credential, q.base = cred.Tenant, cred.ID, s.baseURL(r)
 		s.profiles.record(q.tenant, requestSignals(r), q.now)
-		release, err := s.admitRate(r.Context(), q.tenant)
+		release, err := s.admitRate(r, q)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -510,12 +517,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pathTenant string
 			*r2 = *r
 			r2.URL = &u
 		}
+		if bodyCostly(r) {
+			if err := s.gateWork(r, q); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		if r.Body != nil && r.Body != http.NoBody {
 			if r2 == r {
 				r2 = new(http.Request)
 				*r2 = *r
 			}
-			r2.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
+			q.body.ReadCloser = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
+			r2.Body = &q.body
 		}
 		s.dispatch.ServeHTTP(w, r2)
 	})

@@ -23,7 +23,7 @@ func newEndpoint(t *testing.T, opts ...scimkit.Option) (*httptest.Server, *memor
 	st := memory.New()
 	// The suite sends requests back to back; ExampleRunOkta shows it waiting
 	// out the default rate limit, the others need not.
-	srv, err := scimkit.New(st, st, append([]scimkit.Option{scimkit.WithRateLimit(0, 0)}, opts...)...)
+	srv, err := scimkit.New(st, st, append([]scimkit.Option{scimkit.WithRateLimit(0, 0), scimkit.WithWorkLimit(0, 0)}, opts...)...)
 	require.NoError(t, err)
 	require.NoError(t, scimkit.SetToken(context.Background(), st, "acme", token))
 	mux := http.NewServeMux()

@@ -94,6 +94,7 @@ func newClient(t testing.TB, store scimkit.ResourceHandler, tokens scimkit.Token
 		scimkit.WithIDGenerator(ids.next),
 		scimkit.WithPageSize(100, 1000),
 		scimkit.WithRateLimit(0, 0), // the differential test sends requests back to back
+		scimkit.WithWorkLimit(0, 0),
 	)
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)

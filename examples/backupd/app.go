@@ -60,6 +60,9 @@ type config struct {
 	// concurrency bounds each tenant's SCIM requests in progress (0: no
 	// limit).
 	concurrency int
+	// workLimit is each tenant's request time per second for expensive
+	// requests, with bursts of four times that (0: no limit).
+	workLimit time.Duration
 	// now is the clock (nil: time.Now); tests pin it to step through
 	// token expiry.
 	now func() time.Time
@@ -240,6 +243,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		scimkit.WithClock(cfg.now),
 		scimkit.WithRateLimit(cfg.rateLimit, burst(cfg.rateLimit)),
 		scimkit.WithConcurrencyLimit(cfg.concurrency),
+		scimkit.WithWorkLimit(cfg.workLimit, 4*cfg.workLimit),
 		scimkit.WithAuditRetention(auditRetention),
 	}
 	if cfg.baseURL != "" {

@@ -76,7 +76,7 @@ func crashTest(t *testing.T, ctx context.Context, bin, store string) {
 	if v, err := strconv.Atoi(os.Getenv("SCIMKIT_CRASH_CYCLES")); err == nil && v > 0 {
 		cycles = v
 	}
-	args := []string{"-addr", "127.0.0.1:0", "-store", store, "-dev-token", crashToken, "-admin-token", crashAdmin, "-rate-limit", "0", "-concurrency-limit", "0"}
+	args := []string{"-addr", "127.0.0.1:0", "-store", store, "-dev-token", crashToken, "-admin-token", crashAdmin, "-rate-limit", "0", "-concurrency-limit", "0", "-work-limit", "0"}
 	run := &crashRun{groups: map[string][]string{}}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 10))
 	seed := rng.Uint64()

@@ -152,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	fs.Float64Var(&cfg.rateLimit, "rate-limit", scimkit.DefaultRateLimit, "SCIM requests per `second` per tenant, with bursts of twice that (0: no limit)")
 	fs.IntVar(&cfg.concurrency, "concurrency-limit", scimkit.DefaultConcurrencyLimit, "SCIM requests in progress at once per tenant (0: no limit)")
+	fs.DurationVar(&cfg.workLimit, "work-limit", scimkit.DefaultWorkLimit, "request `time` per second per tenant for expensive SCIM requests (pages, scans, large bodies), with bursts of four times that (0: no limit)")
 	fs.Func("user-extension", "register a custom User extension `URN:attr1,attr2` (repeatable)", func(s string) error {
 		e, err := scimkit.ParseExtension(s)
 		if err != nil {

@@ -4,14 +4,23 @@
 // times Entra's documented rate, and long scans (the longest filter the
 // limits accept, over all its users), tenant B provisions at Entra's rate, and
 // B's requests must all succeed, fast, and A's must never be a 5xx.
+//
+// To see where B's time goes under attack, SCIMKIT_NOISY_TRACE=file
+// writes an execution trace of the attack (runtime/trace; each of B's
+// requests is a task "B <method>" with its latency logged) and
+// SCIMKIT_NOISY_CPUPROFILE=file a CPU profile of it.
 package noisytest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -81,7 +90,11 @@ type client struct {
 }
 
 func (c client) do(method, path, body string) (int, string) {
-	r := httptest.NewRequest(method, "http://scim.test"+path, strings.NewReader(body))
+	return c.doCtx(context.Background(), method, path, body)
+}
+
+func (c client) doCtx(ctx context.Context, method, path, body string) (int, string) {
+	r := httptest.NewRequestWithContext(ctx, method, "http://scim.test"+path, strings.NewReader(body))
 	r.Header.Set("Authorization", "Bearer "+c.token)
 	r.Header.Set("Content-Type", "application/scim+json")
 	w := httptest.NewRecorder()
@@ -175,9 +188,12 @@ func Run(t testing.TB, cfg Config) Result {
 			default:
 				method, path = http.MethodGet, "/Users/"+id
 			}
+			ctx, task := trace.NewTask(context.Background(), "B "+method)
 			start := time.Now()
-			code, rb := b.do(method, path, body)
+			code, rb := b.doCtx(ctx, method, path, body)
 			lat := time.Since(start)
+			task.End()
+			trace.Logf(ctx, "lat", "%s %s %d %v", method, path, code, lat)
 			mu.Lock()
 			*into = append(*into, lat)
 			if tag == "attack" && lat > res.slowest {
@@ -254,6 +270,20 @@ func Run(t testing.TB, cfg Config) Result {
 	}()
 	began := time.Now()
 	time.Sleep(100 * time.Millisecond) // the attack is under way
+	if f := os.Getenv("SCIMKIT_NOISY_TRACE"); f != "" {
+		out, err := os.Create(f)
+		require.NoError(t, err)
+		require.NoError(t, trace.Start(out))
+		defer out.Close()
+		defer trace.Stop()
+	}
+	if f := os.Getenv("SCIMKIT_NOISY_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		require.NoError(t, err)
+		require.NoError(t, pprof.StartCPUProfile(out))
+		defer out.Close()
+		defer pprof.StopCPUProfile()
+	}
 	bWork(cfg.Duration, &res.Attack, "attack")
 	close(stop)
 	res.Seconds = time.Since(began).Seconds()

@@ -34,14 +34,15 @@ type Opener func(b *testing.B) Store
 
 // Options are the server options every benchmark uses: those of a
 // product under load (examples/backupd with -rate-limit 0 would switch
-// the limiter off; here it runs with a rate no benchmark reaches, so its
-// per-tenant state is part of the cost), an outbox when the store has
-// one, and a logger enabled at error level only, as backupd's
-// -log-level error.
+// the limiter off; here it and the work limit run with a rate no
+// benchmark reaches, so their per-tenant state is part of the cost), an
+// outbox when the store has one, and a logger enabled at error level
+// only, as backupd's -log-level error.
 func Options(st Store) []scimkit.Option {
 	opts := []scimkit.Option{
 		scimkit.WithRateLimit(1e9, 1e9),
 		scimkit.WithConcurrencyLimit(1 << 20),
+		scimkit.WithWorkLimit(time.Hour, time.Hour), // on, never reached
 		scimkit.WithLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))),
 		scimkit.WithObserver(nopObserver{}),
 	}

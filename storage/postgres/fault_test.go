@@ -91,7 +91,7 @@ func TestDatabaseGoesAway(t *testing.T) {
 	t.Cleanup(pool.Close)
 	store, err := postgres.New(ctx, pool)
 	require.NoError(t, err)
-	srv, err := scimkit.New(store, store, scimkit.WithRateLimit(0, 0))
+	srv, err := scimkit.New(store, store, scimkit.WithRateLimit(0, 0), scimkit.WithWorkLimit(0, 0))
 	require.NoError(t, err)
 	require.NoError(t, scimkit.SetToken(ctx, store, "acme", "fault-token"))
 	do := func(method, path, body string) *httptest.ResponseRecorder {

@@ -26,7 +26,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, scimkit.SetToken(ctx, s, "a", "token-a-0123456789"))
 	require.NoError(t, scimkit.SetToken(ctx, s, "b", "token-b-0123456789"))
-	setup, err := scimkit.New(s, s, scimkit.WithRateLimit(0, 0))
+	setup, err := scimkit.New(s, s, scimkit.WithRateLimit(0, 0), scimkit.WithWorkLimit(0, 0))
 	require.NoError(t, err)
 	srv, err := scimkit.New(s, s)
 	require.NoError(t, err)

@@ -40,7 +40,7 @@ func newServer(t *testing.T, s storage.Store) *server {
 	srv := &server{token: "storagetest-token"}
 	h, err := scimkit.New(s, s,
 		// Suites send requests back to back: no rate limit.
-		scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0),
+		scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0), scimkit.WithWorkLimit(0, 0),
 		scimkit.WithClock(func() time.Time { return created }),
 		scimkit.WithIDGenerator(func() string {
 			id := fmt.Sprintf("Id-%02da", len(srv.ids)+1)

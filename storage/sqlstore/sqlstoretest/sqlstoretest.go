@@ -222,7 +222,7 @@ func newServer(t *testing.T, store storage.Store, tokens storage.Store, setToken
 		scimkit.WithUserExtension(scimkit.StringExtension(druvaURN, "city", "costCenter")),
 		// The suite compares backends request by request, as fast as it
 		// can, and sends 64 PATCHes at once (TwoInstances): no limits.
-		scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0),
+		scimkit.WithRateLimit(0, 0), scimkit.WithConcurrencyLimit(0), scimkit.WithWorkLimit(0, 0),
 	)
 	require.NoError(t, err)
 	// Last-use writes end before the store closes (cleanups run in
