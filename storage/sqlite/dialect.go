@@ -181,6 +181,12 @@ func (*dialect) LockMigrations(context.Context, sqlstore.Tx) error { return nil 
 
 func (*dialect) Rebind(q string) string { return q }
 
+// Limit and Offset add 0 to the bound value: SQLite's planner reads a
+// bare bound LIMIT, which makes every execution with another value
+// recompile the statement; an expression it leaves to run time.
+func (*dialect) Limit() string  { return "LIMIT ? + 0" }
+func (*dialect) Offset() string { return "OFFSET ? + 0" }
+
 func (*dialect) Prepare() bool { return true }
 
 // Classify is the one place where SQLite errors become storage errors.
