@@ -33,29 +33,51 @@ const (
 
 // dialect is SQLite's [sqlstore.Dialect]. SQLite has one writer, and so
 // does the dialect: one connection, kept for the store's life with its
-// statements prepared, that writes hold from Begin to Commit or Rollback.
-// Writes in this process queue on mu rather than on SQLite's busy lock.
+// statements prepared. Writes in this process queue on mu rather than on
+// SQLite's busy lock, and concurrent writes share one transaction and its
+// commit (see groupcommit.go).
 type dialect struct {
-	mu    sync.Mutex         // held by the open write transaction; guards conn and stmts
+	mu    sync.Mutex         // held by the write running on the writer; guards conn, stmts, open and batch
 	conn  *sql.Conn          // the writer, opened by the first Begin
 	stmts sqlstore.StmtCache // prepared on conn
+	// waiting counts the writes blocked on mu: while there are any, a
+	// finished write leaves the transaction open for them and waits for
+	// the commit they end with.
+	waiting atomic.Int32
+	// open is set while the writer holds a transaction (BEGIN IMMEDIATE
+	// issued, neither committed nor rolled back); batch collects the
+	// writes done in it.
+	open  bool
+	batch *batch
+	// maxBatch bounds the writes one transaction collects (0: the
+	// default), so that a steady stream of writes still commits.
+	maxBatch int
 	// stale is set when an error said the database cannot be written
 	// (read-only, I/O error, full, cannot open): the next Begin opens a
 	// new writer, so that once the file is writable again (permissions
 	// fixed, disk remounted) writes resume with no restart. A connection
 	// SQLite opened read-only stays read-only for its life.
 	stale atomic.Bool
+	// commits and writes count the transactions ended and the writes
+	// they held (tests read them).
+	commits, writes atomic.Int64
 }
 
 func (*dialect) Name() string { return "sqlite" }
 
 func (*dialect) Migrations() [][]string { return migrations }
 
-// Begin takes the writer, then SQLite's write lock with BEGIN IMMEDIATE,
-// so a transaction never fails half-way for want of the lock; another
-// process holding it is waited for (busy_timeout) and then retried.
+// Begin takes the writer, then joins the open transaction, or starts one
+// with BEGIN IMMEDIATE, so a transaction never fails half-way for want of
+// the lock; another process holding it is waited for (busy_timeout) and
+// then retried.
 func (d *dialect) Begin(ctx context.Context, db *sql.DB) (sqlstore.Tx, error) {
+	d.waiting.Add(1)
 	d.mu.Lock()
+	d.waiting.Add(-1)
+	if d.open {
+		return d.join(ctx)
+	}
 	if d.stale.Swap(false) && d.conn != nil {
 		// Discard the connection rather than return it to the pool,
 		// where the next Begin could take it again. Connections the pool
@@ -88,7 +110,8 @@ func (d *dialect) Begin(ctx context.Context, db *sql.DB) (sqlstore.Tx, error) {
 		d.mu.Unlock()
 		return nil, err
 	}
-	return &tx{d: d}, nil
+	d.open, d.batch = true, &batch{joined: 1, done: make(chan struct{})}
+	return &tx{d: d, b: d.batch}, nil
 }
 
 // Single is Begin: a statement on the writer pays no round trip for
@@ -128,13 +151,23 @@ func (d *dialect) stmt(ctx context.Context, q string) *sql.Stmt {
 	return d.stmts.Get(ctx, q, d.conn.PrepareContext)
 }
 
-// tx is a write transaction on the writer.
+// tx is one write in the writer's transaction: the first of its batch
+// runs in the transaction itself, each later one inside a savepoint of
+// its own (sp), so that it can be undone alone.
 type tx struct {
 	d    *dialect
+	b    *batch
+	sp   bool
 	done bool
 }
 
+// The statements of a write ignore its context's cancellation: SQLite
+// answers an interrupted write by rolling back the whole transaction,
+// which holds the other writes of the batch. A statement is short; the
+// request's own wait for the writer still honours its context.
+
 func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.d.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -142,6 +175,7 @@ func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 }
 
 func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.d.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -149,37 +183,24 @@ func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 }
 
 func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.d.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.d.conn.QueryRowContext(ctx, q, args...)
 }
 
-func (t *tx) end(stmt string) error {
-	if t.done {
-		return sql.ErrTxDone
-	}
-	t.done = true
-	defer t.d.mu.Unlock()
-	// A commit must not be cut short by a cancelled request.
-	_, err := t.d.conn.ExecContext(context.Background(), stmt)
-	if err != nil && stmt == "COMMIT" {
-		_, _ = t.d.conn.ExecContext(context.Background(), "ROLLBACK")
-	}
-	if err != nil {
-		t.d.drop(err)
-	}
-	return err
-}
-
-func (t *tx) Commit() error   { return t.end("COMMIT") }
-func (t *tx) Rollback() error { return t.end("ROLLBACK") }
-
 // LockMigrations is a no-op: BEGIN IMMEDIATE already excludes every other
 // writer, in this process and in others.
 func (*dialect) LockMigrations(context.Context, sqlstore.Tx) error { return nil }
 
 func (*dialect) Rebind(q string) string { return q }
+
+// Limit and Offset add 0 to the bound value: SQLite's planner reads a
+// bare bound LIMIT, which makes every execution with another value
+// recompile the statement; an expression it leaves to run time.
+func (*dialect) Limit() string  { return "LIMIT ? + 0" }
+func (*dialect) Offset() string { return "OFFSET ? + 0" }
 
 func (*dialect) Prepare() bool { return true }
 

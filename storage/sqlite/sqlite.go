@@ -3,9 +3,13 @@
 // as one process with a file next to it.
 //
 // The database runs in WAL mode, so reads never wait for the writer. Writes
-// go one at a time: the store queues them in-process and takes SQLite's
-// write lock up front (BEGIN IMMEDIATE), and a busy database (another
-// process writing) is waited for and retried, never reported as an error.
+// go through one connection: the store queues them in-process and takes
+// SQLite's write lock up front (BEGIN IMMEDIATE), and a busy database
+// (another process writing) is waited for and retried, never reported as
+// an error. Writes that queue up meanwhile share one transaction and its
+// commit (group commit), each inside a savepoint of its own, so one
+// write's failure (a taken userName, a version mismatch) undoes only that
+// write; every write returns only after the commit that holds it.
 // Filters are translated to SQL over SQLite's JSON functions; lookups by
 // userName, externalId, displayName and email, and member lookups, use
 // indexes; pages come from the database in creation order.

@@ -16,8 +16,8 @@ import (
 // check each with [storage.Match].
 func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (storage.Page, error) {
 	b := &builder{d: s.d, kind: q.Kind}
-	b.args = append(b.args, tenant, string(q.Kind))
-	where := "r.tenant = ? AND r.kind = ?"
+	b.args = append(b.args, tenant)
+	where := "r.tenant = ? AND r.kind = " + kindLit(q.Kind)
 	if l := q.Lookup; l != nil {
 		where += " AND " + b.lookup(tenant, l)
 	}
@@ -44,7 +44,7 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 	// The page's row ids come from the index alone, then only those rows
 	// are read: a page at offset 90,000 skips index entries, not rows.
 	query := `SELECT ` + resourceColumns + ` FROM scimkit_resources r WHERE r.rid IN (SELECT r.rid FROM scimkit_resources r` +
-		s.d.RowJSON() + ` WHERE ` + where + ` ORDER BY r.rid LIMIT ? OFFSET ?) ORDER BY r.rid`
+		s.d.RowJSON() + ` WHERE ` + where + ` ORDER BY r.rid` + s.limit() + s.offset() + `) ORDER BY r.rid`
 	if q.Lookup != nil {
 		// A lookup's few rows are read directly, ordered by "rid + 0",
 		// which no index provides: the planner then finds them through
@@ -52,7 +52,7 @@ func (s *Store) List(ctx context.Context, tenant string, q storage.Query) (stora
 		// creation order hoping to meet a match early (PostgreSQL's
 		// choice when its statistics are stale).
 		query = `SELECT ` + resourceColumns + ` FROM scimkit_resources r` + s.d.RowJSON() + ` WHERE ` + where +
-			` ORDER BY r.rid + 0 LIMIT ? OFFSET ?`
+			` ORDER BY r.rid + 0` + s.limit() + s.offset()
 	}
 	rows, err := s.query(ctx, query, append(b.args, limit, start-1)...)
 	if err != nil {

@@ -88,7 +88,7 @@ func (s *Store) ClaimEvents(ctx context.Context, c storage.Claim) ([]storage.Eve
 				WHERE o.delivered IS NULL AND o.next_at <= ? AND o.lease_until <= ?
 				AND NOT EXISTS (SELECT 1 FROM scimkit_outbox p WHERE p.tenant = o.tenant AND p.kind = o.kind
 					AND p.resource_id = o.resource_id AND p.delivered IS NULL AND p.seq < o.seq)
-				ORDER BY o.seq LIMIT ?`+lock+`)
+				ORDER BY o.seq`+s.limit()+lock+`)
 			RETURNING `+eventColumns),
 			micros(c.Now.Add(c.Lease)), c.Owner, now, now, max(c.Limit, 1))
 		if err != nil {

@@ -320,9 +320,15 @@ func IndexedStatements(t *testing.T, s storage.Store) []Statement {
 		return stmts[0] // a full page is followed by a count
 	}
 	for _, tc := range cases {
-		args := append([]any{"acme", string(tc.q.Kind)}, tc.lookup...)
 		tc.q.TotalOnly = true
-		out = append(out, Statement{Name: tc.name + " (count)", SQL: capture(tc.q), Args: args, Index: tc.index})
+		count := capture(tc.q)
+		// The kind is bound, or written into the text as a literal.
+		args := []any{"acme"}
+		if !strings.Contains(count, "'"+string(tc.q.Kind)+"'") {
+			args = append(args, string(tc.q.Kind))
+		}
+		args = append(args, tc.lookup...)
+		out = append(out, Statement{Name: tc.name + " (count)", SQL: count, Args: args, Index: tc.index})
 		tc.q.TotalOnly, tc.q.Count = false, 10
 		out = append(out, Statement{Name: tc.name + " (page)", SQL: capture(tc.q), Args: append(append([]any(nil), args...), 10, 0), Index: tc.index})
 	}
