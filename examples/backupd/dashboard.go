@@ -292,23 +292,24 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := clientAddr(r)
-	if !d.limiter.allowed(addr) {
+	if !d.limiter.attempt(addr) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
 		d.showLogin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins. Wait a minute and try again.")
 		return
 	}
 	ok, err := d.checkPassword(r.Context(), r.PostForm.Get("password"))
 	if err != nil {
+		d.limiter.succeeded(addr) // not a wrong password
 		d.app.log.ErrorContext(r.Context(), "dashboard sign-in failed", "err", err)
 		d.fail(w, r, &view{}, http.StatusInternalServerError, "Something went wrong; the error is in the server's log.")
 		return
 	}
 	if !ok {
-		d.limiter.failed(addr)
 		d.app.log.WarnContext(r.Context(), "dashboard sign-in refused: wrong password", "remote", addr)
 		d.showLogin(w, r, http.StatusUnauthorized, "Wrong password.")
 		return
 	}
+	d.limiter.succeeded(addr)
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		d.sessions.delete(c.Value)
 	}

@@ -408,6 +408,43 @@ func TestDashboardLoginRateLimit(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, try(testPassword))
 }
 
+// TestDashboardLoginRateLimitParallel: guesses sent at once count too; a
+// limit checked before the slow password check and counted after it let
+// every one of them through.
+func TestDashboardLoginRateLimitParallel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, config{passwordCost: 10}) // bcrypt's default cost: each check takes a while
+	const n = 4 * loginFailures
+	forms := make([]url.Values, n)
+	browsers := make([]*browser, n)
+	for i := range forms {
+		browsers[i] = newHTTPBrowser(t, e.srv)
+		forms[i] = url.Values{"csrf": {browsers[i].get("/admin/login").csrf(t)}, "password": {"wrong password " + fmt.Sprint(i)}}
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, n)
+	for i := range forms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := browsers[i].c.PostForm(e.srv.URL+"/admin/login", forms[i])
+			if err == nil {
+				statuses[i] = res.StatusCode
+				res.Body.Close()
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: loginFailures, http.StatusTooManyRequests: n - loginFailures}, counts)
+}
+
 // TestDashboardSessionExpiry: an idle session ends after sessionIdle.
 func TestDashboardSessionExpiry(t *testing.T) {
 	t.Parallel()
