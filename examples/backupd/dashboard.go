@@ -580,10 +580,13 @@ func (d *dashboard) usersPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if len(q.Prefix) > 256 {
 		return errBadRequest.withMessage("The search is too long.")
 	}
+	if !storableText(q.Prefix) {
+		return errBadRequest.withMessage("The search is not valid text.")
+	}
 	data := usersData{Query: q.Prefix}
 	if after := qs.Get("after"); after != "" {
 		var ok bool
-		if q.AfterName, q.AfterID, ok = decodeCursor(after); !ok {
+		if q.AfterName, q.AfterID, ok = decodeCursor(after); !ok || !storableText(q.AfterName) || !storableText(q.AfterID) {
 			return errBadRequest.withMessage("The page link is broken: start from the first page.")
 		}
 		data.Paged = true

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -677,4 +678,57 @@ func TestAccountPageUsesIndex(t *testing.T) {
 		assert.Contains(t, joined, "backupd_accounts_by_name", q)
 		assert.NotContains(t, joined, "TEMP B-TREE", "no sort: %s", joined)
 	}
+}
+
+// TestDashboardBadInput: malformed searches, page links, form values and
+// token ids get a 4xx page on every store, never a 500 (PostgreSQL
+// refuses text with a NUL or that is not UTF-8 with an error), and no
+// settings change.
+func TestDashboardBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, spec string) {
+		e := newEnv(t, config{store: spec})
+		e.onboard("acme", 20)
+		b := newHTTPBrowser(t, e.srv)
+		csrf := b.signIn(testPassword)
+		cursor := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		for _, c := range []struct {
+			path   string
+			status int
+		}{
+			{"/admin/t/acme/users?q=%FF%FE", http.StatusBadRequest},
+			{"/admin/t/acme/users?q=a%00b", http.StatusBadRequest},
+			{"/admin/t/acme/users?after=" + cursor("\xff\x00u1"), http.StatusBadRequest},
+			{"/admin/t/acme/users?after=" + cursor("alice\x00\x00"), http.StatusBadRequest},
+			{"/admin/t/acme/users?after=" + cursor("no separator"), http.StatusBadRequest},
+			{"/admin/t/acme/users?after=%25%25", http.StatusBadRequest},
+			{"/admin/t/acme/users?q=" + strings.Repeat("a", 300), http.StatusBadRequest},
+			{"/admin/t/acme/groups?page=-1", http.StatusBadRequest},
+			{"/admin/t/acme/groups?page=99999999999999999999", http.StatusBadRequest},
+			{"/admin/t/acme/audit?since=yesterday", http.StatusBadRequest},
+			{"/admin/t/%2e%2e/", http.StatusNotFound},
+			{"/admin/t/acme%2Fusers/", http.StatusNotFound},
+			{"/admin/t/" + strings.Repeat("a", 5000) + "/", http.StatusNotFound},
+		} {
+			p := b.get(c.path)
+			assert.Equal(t, c.status, p.status, "%.80s: %s", c.path, p.body)
+			assert.Contains(t, p.header.Get("Content-Type"), "text/html", c.path)
+		}
+		for _, id := range []string{"%FF", "%00", "nope"} {
+			p := b.post("/admin/t/acme/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+			assert.Equal(t, http.StatusNotFound, p.status, "revoke %s: %s", id, p.body)
+			r := e.do(http.MethodDelete, "/admin/tenants/acme/scim/tokens/"+id, testAdminToken, "")
+			assert.Equal(t, http.StatusNotFound, r.status, "admin API revoke %s: %s", id, r.body)
+			r = e.do(http.MethodPost, "/admin/tenants/acme/scim/tokens/"+id+"/rotate", testAdminToken, "{}")
+			assert.Equal(t, http.StatusNotFound, r.status, "admin API rotate %s: %s", id, r.body)
+		}
+		for _, size := range []string{"ten", "-5", "0", "99999999999999999999999", "2147483648", "1e3", ""} {
+			p := b.post("/admin/t/acme/", url.Values{"csrf": {csrf}, "enabled": {"on"}, "accountSizeGB": {size}, "seatLimit": {"0"},
+				"retentionDays": {"0"}, "deactivation": {"suspend"}, "deletion": {"delete"}})
+			assert.Equal(t, http.StatusBadRequest, p.status, "account size %q", size)
+			assert.Contains(t, p.body, `value="`+size+`"`, "the form keeps what was typed")
+		}
+		st, err := e.app.product.settings(context.Background(), "acme")
+		require.NoError(t, err)
+		assert.Equal(t, 20, st.AccountSizeGB, "no refused form changed it")
+	})
 }
