@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -362,14 +363,15 @@ func TestDashboardNoSecretsInLogs(t *testing.T) {
 	e.createUser("/scim/v2", tok[1], "ada@contoso.example")
 	b.get("/admin/t/acme/users?q=ada")
 	b.get("/admin/t/acme/audit")
-	b.post("/admin/logout", url.Values{"csrf": {csrf}})
-
+	// The cookies before sign-out, which deletes the session cookie.
 	u, err := url.Parse(srv.URL + "/admin/")
 	require.NoError(t, err)
 	secrets := map[string]string{"password": testPassword, "wrong password": "wrong-password-123", "token": tok[1], "csrf": csrf}
 	for _, ck := range b.c.Jar.Cookies(u) {
 		secrets["cookie "+ck.Name] = ck.Value
 	}
+	require.Contains(t, secrets, "cookie "+sessionCookie)
+	b.post("/admin/logout", url.Values{"csrf": {csrf}})
 	log := logs.String()
 	require.Contains(t, log, "scim token created", "the log was written")
 	require.Contains(t, log, "dashboard sign-in refused")
@@ -383,6 +385,39 @@ func TestDashboardNoSecretsInLogs(t *testing.T) {
 		for _, u := range urls {
 			assert.NotContains(t, u, s, name)
 		}
+	}
+}
+
+// TestDashboardSessionLifecycle: the session id comes from the server on
+// sign-in, never from a cookie planted before it (no fixation), and
+// signing out ends the session on the server: its cookie, replayed, opens
+// nothing.
+func TestDashboardSessionLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, config{})
+	b := newHTTPBrowser(t, e.srv)
+	u, err := url.Parse(e.srv.URL + "/admin/")
+	require.NoError(t, err)
+	const planted = "chosen-by-an-attacker-0123456789abcdefghijk"
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: planted, Path: "/admin/"}})
+	csrf := b.signIn(testPassword)
+	var id string
+	for _, ck := range b.c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			id = ck.Value
+		}
+	}
+	require.NotEmpty(t, id)
+	assert.NotEqual(t, planted, id, "a new session id on sign-in")
+
+	b.post("/admin/logout", url.Values{"csrf": {csrf}})
+	for _, v := range []string{id, planted} {
+		replay := newHTTPBrowser(t, e.srv)
+		replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: v, Path: "/admin/"}})
+		p := replay.get("/admin/")
+		assert.Equal(t, http.StatusSeeOther, p.status)
+		assert.Equal(t, "/admin/login", p.header.Get("Location"))
+		assert.Equal(t, http.StatusForbidden, replay.post("/admin/", url.Values{"csrf": {csrf}, "tenant": {"evil"}}).status)
 	}
 }
 
@@ -731,4 +766,42 @@ func TestDashboardBadInput(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 20, st.AccountSizeGB, "no refused form changed it")
 	})
+}
+
+// TestDashboardEscapesIdPValues: everything an identity provider or an
+// admin controls (userName, names, emails, group names, token label,
+// settings, audit details, the User-Agent behind the IdP profile) is
+// shown as text: no page holds the hostile markup raw.
+func TestDashboardEscapesIdPValues(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, config{})
+	tok := e.onboard("acme", 20)
+	const x = `<script>alert(1)</script>"><img src=x onerror=alert(2)>javascript:alert(3)`
+	js := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	r := e.doUA(http.MethodPost, "/scim/v2/Users", tok, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":`+js("u"+x+"@example.com")+
+		`,"displayName":`+js("d"+x)+`,"name":{"givenName":`+js("g"+x)+`,"familyName":`+js("f"+x)+`},"emails":[{"value":`+js("e"+x+"@example.com")+`,"primary":true}],"active":true}`, x)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	id := r.json(t)["id"].(string)
+	r = e.doUA(http.MethodPost, "/scim/v2/Groups", tok, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":`+js("g"+x)+
+		`,"members":[{"value":"`+id+`"}]}`, x)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	e.doUA(http.MethodGet, "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "`+x+`" and`), tok, "", x) // a failure with x in its detail
+	b := newHTTPBrowser(t, e.srv)
+	csrf := b.signIn(testPassword)
+	require.Equal(t, http.StatusSeeOther, b.post("/admin/t/acme/tokens", url.Values{"csrf": {csrf}, "label": {"l" + x}, "expiresInDays": {"1"}}).status)
+	require.Equal(t, http.StatusSeeOther, b.post("/admin/t/acme/", url.Values{"csrf": {csrf}, "enabled": {"on"}, "accountSizeGB": {"20"}, "seatLimit": {"0"},
+		"retentionDays": {"0"}, "deactivation": {"suspend"}, "deletion": {"delete"}, "protected": {"p" + x + "@example.com"}}).status)
+	require.Eventually(t, func() bool { return len(e.accounts("acme")) == 1 }, 10*time.Second, 10*time.Millisecond)
+	pages := []string{"/admin/", "/admin/t/acme/", "/admin/t/acme/tokens", "/admin/t/acme/users", "/admin/t/acme/users?q=" + url.QueryEscape(x),
+		"/admin/t/acme/groups", "/admin/t/acme/health", "/admin/t/acme/audit", "/admin/t/acme/setup", "/admin/t/acme/audit?period=" + url.QueryEscape(x)}
+	seen := 0
+	for _, path := range pages {
+		p := b.get(path)
+		require.Equal(t, http.StatusOK, p.status, path)
+		for _, raw := range []string{"<script>alert", "<img src=x", `"><img`} {
+			assert.NotContains(t, p.body, raw, path)
+		}
+		seen += strings.Count(p.body, "&lt;script&gt;alert(1)")
+	}
+	assert.GreaterOrEqual(t, seen, 8, "the values are on the pages, escaped")
 }
