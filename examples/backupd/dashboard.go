@@ -21,7 +21,7 @@ import (
 
 // The dashboard is the seeds' "Settings → SCIM User Management" page:
 // server-rendered HTML (html/template, assets embedded, no JavaScript but
-// the copy buttons) under /admin/, on the same functions as the JSON
+// the copy buttons and a reload of pages the Back button restores) under /admin/, on the same functions as the JSON
 // admin API under /admin/tenants/. Sign-in, sessions and CSRF are in
 // dashauth.go.
 //
