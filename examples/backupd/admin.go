@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimkit/scimkit"
 	"github.com/scimkit/scimkit/storage"
@@ -553,11 +554,21 @@ func (a *app) createCredential(ctx context.Context, tenant string, opts []scimki
 
 // revokeCredential revokes one token at once (admin API and dashboard).
 func (a *app) revokeCredential(ctx context.Context, tenant, id string) error {
+	if !storableText(id) {
+		return tokenError(storage.ErrNotFound)
+	}
 	if err := scimkit.RevokeToken(ctx, a.tokens, tenant, id); err != nil {
 		return tokenError(err)
 	}
 	a.log.InfoContext(ctx, "scim token revoked", "tenant", tenant, "credential", id)
 	return nil
+}
+
+// storableText reports whether s can be a query argument on every store:
+// PostgreSQL refuses text that is not UTF-8 or holds a NUL with an error,
+// which would be a 500 for what is only a bad id or search.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // requireEnabled refuses token routes while SCIM is off.
@@ -643,6 +654,9 @@ func (a *app) rotateToken(w http.ResponseWriter, r *http.Request, tenant string)
 		return err
 	}
 	id := r.PathValue("id")
+	if !storableText(id) {
+		return tokenError(storage.ErrNotFound)
+	}
 	tok, c, err := scimkit.RotateToken(r.Context(), a.tokens, tenant, id, req.overlap, req.opts...)
 	if err != nil {
 		return tokenError(err)

@@ -440,3 +440,53 @@ func TestDashboardBrowser(t *testing.T) {
 	))
 	assert.Equal(t, base+"/admin/login", location())
 }
+
+// TestDashboardBrowserBackButton: Back to the page that showed a new
+// token does not show it again. Chromium keeps even no-store pages in its
+// back/forward cache; the page reloads when restored from it.
+func TestDashboardBrowserBackButton(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t, config{})
+	e.onboard("acme", 20)
+	base := e.srv.URL
+	var token string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Navigate(base+"/admin/login"),
+		chromedp.SendKeys(`#password`, testPassword, chromedp.ByQuery),
+		chromedp.Click(`main button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#tenant`, chromedp.ByQuery),
+		chromedp.Navigate(base+"/admin/t/acme/tokens"),
+		chromedp.SendKeys(`#label`, "Entra", chromedp.ByQuery),
+		chromedp.Click(`form.row button.primary`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#new-token`, chromedp.ByQuery),
+		chromedp.Value(`#new-token`, &token, chromedp.ByQuery),
+		chromedp.Navigate(base+"/admin/t/acme/users"),
+		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
+	))
+	require.True(t, strings.HasPrefix(token, "scim_"), token)
+	// Back, as the browser's button does; then wait for whatever page
+	// that brings to settle on the tokens list.
+	require.NoError(t, chromedp.Run(ctx, chromedp.Evaluate(`history.back()`, nil)))
+	// Poll (the page may be navigating: an evaluation then fails) until
+	// the tokens page has stood loaded for a moment.
+	settled := func() string {
+		var html string
+		if chromedp.Run(ctx, chromedp.Evaluate(`document.readyState === "complete" && location.pathname === "/admin/t/acme/tokens" && document.querySelector("#list-h") !== null ? document.documentElement.outerHTML : ""`, &html)) != nil {
+			return ""
+		}
+		return html
+	}
+	var page string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "Back never settled on the tokens page")
+		if settled() == "" {
+			continue
+		}
+		time.Sleep(500 * time.Millisecond) // time for a restored page's reload to begin
+		if page = settled(); page != "" {
+			break
+		}
+	}
+	assert.False(t, strings.Contains(page, token), "Back shows the token again")
+	assert.False(t, strings.Contains(page, `id="new-token"`), "Back shows the new token's box again")
+}

@@ -234,21 +234,29 @@ func (l *loginLimiter) roll() {
 	}
 }
 
-// allowed reports whether addr may try a password now.
-func (l *loginLimiter) allowed(addr string) bool {
+// attempt reports whether addr may try a password now and, if so, counts
+// the try as a failure until succeeded says otherwise: counting before
+// the (slow) password check keeps parallel guesses within the limit.
+func (l *loginLimiter) attempt(addr string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.roll()
-	return l.byAddr[addr] < loginFailures && l.total < 10*loginFailures
-}
-
-// failed records a wrong password from addr.
-func (l *loginLimiter) failed(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.roll()
+	if l.byAddr[addr] >= loginFailures || l.total >= 10*loginFailures {
+		return false
+	}
 	l.byAddr[addr]++
 	l.total++
+	return true
+}
+
+// succeeded takes back the try of a right password from addr.
+func (l *loginLimiter) succeeded(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byAddr[addr] > 0 {
+		l.byAddr[addr]--
+		l.total--
+	}
 }
 
 // clientAddr is the request's remote IP (not a forwarded header, which a

@@ -21,7 +21,7 @@ import (
 
 // The dashboard is the seeds' "Settings → SCIM User Management" page:
 // server-rendered HTML (html/template, assets embedded, no JavaScript but
-// the copy buttons) under /admin/, on the same functions as the JSON
+// the copy buttons and a reload of pages the Back button restores) under /admin/, on the same functions as the JSON
 // admin API under /admin/tenants/. Sign-in, sessions and CSRF are in
 // dashauth.go.
 //
@@ -292,23 +292,24 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := clientAddr(r)
-	if !d.limiter.allowed(addr) {
+	if !d.limiter.attempt(addr) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
 		d.showLogin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins. Wait a minute and try again.")
 		return
 	}
 	ok, err := d.checkPassword(r.Context(), r.PostForm.Get("password"))
 	if err != nil {
+		d.limiter.succeeded(addr) // not a wrong password
 		d.app.log.ErrorContext(r.Context(), "dashboard sign-in failed", "err", err)
 		d.fail(w, r, &view{}, http.StatusInternalServerError, "Something went wrong; the error is in the server's log.")
 		return
 	}
 	if !ok {
-		d.limiter.failed(addr)
 		d.app.log.WarnContext(r.Context(), "dashboard sign-in refused: wrong password", "remote", addr)
 		d.showLogin(w, r, http.StatusUnauthorized, "Wrong password.")
 		return
 	}
+	d.limiter.succeeded(addr)
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		d.sessions.delete(c.Value)
 	}
@@ -579,10 +580,13 @@ func (d *dashboard) usersPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if len(q.Prefix) > 256 {
 		return errBadRequest.withMessage("The search is too long.")
 	}
+	if !storableText(q.Prefix) {
+		return errBadRequest.withMessage("The search is not valid text.")
+	}
 	data := usersData{Query: q.Prefix}
 	if after := qs.Get("after"); after != "" {
 		var ok bool
-		if q.AfterName, q.AfterID, ok = decodeCursor(after); !ok {
+		if q.AfterName, q.AfterID, ok = decodeCursor(after); !ok || !storableText(q.AfterName) || !storableText(q.AfterID) {
 			return errBadRequest.withMessage("The page link is broken: start from the first page.")
 		}
 		data.Paged = true

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -361,14 +363,15 @@ func TestDashboardNoSecretsInLogs(t *testing.T) {
 	e.createUser("/scim/v2", tok[1], "ada@contoso.example")
 	b.get("/admin/t/acme/users?q=ada")
 	b.get("/admin/t/acme/audit")
-	b.post("/admin/logout", url.Values{"csrf": {csrf}})
-
+	// The cookies before sign-out, which deletes the session cookie.
 	u, err := url.Parse(srv.URL + "/admin/")
 	require.NoError(t, err)
 	secrets := map[string]string{"password": testPassword, "wrong password": "wrong-password-123", "token": tok[1], "csrf": csrf}
 	for _, ck := range b.c.Jar.Cookies(u) {
 		secrets["cookie "+ck.Name] = ck.Value
 	}
+	require.Contains(t, secrets, "cookie "+sessionCookie)
+	b.post("/admin/logout", url.Values{"csrf": {csrf}})
 	log := logs.String()
 	require.Contains(t, log, "scim token created", "the log was written")
 	require.Contains(t, log, "dashboard sign-in refused")
@@ -382,6 +385,39 @@ func TestDashboardNoSecretsInLogs(t *testing.T) {
 		for _, u := range urls {
 			assert.NotContains(t, u, s, name)
 		}
+	}
+}
+
+// TestDashboardSessionLifecycle: the session id comes from the server on
+// sign-in, never from a cookie planted before it (no fixation), and
+// signing out ends the session on the server: its cookie, replayed, opens
+// nothing.
+func TestDashboardSessionLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, config{})
+	b := newHTTPBrowser(t, e.srv)
+	u, err := url.Parse(e.srv.URL + "/admin/")
+	require.NoError(t, err)
+	const planted = "chosen-by-an-attacker-0123456789abcdefghijk"
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: planted, Path: "/admin/"}})
+	csrf := b.signIn(testPassword)
+	var id string
+	for _, ck := range b.c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			id = ck.Value
+		}
+	}
+	require.NotEmpty(t, id)
+	assert.NotEqual(t, planted, id, "a new session id on sign-in")
+
+	b.post("/admin/logout", url.Values{"csrf": {csrf}})
+	for _, v := range []string{id, planted} {
+		replay := newHTTPBrowser(t, e.srv)
+		replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: v, Path: "/admin/"}})
+		p := replay.get("/admin/")
+		assert.Equal(t, http.StatusSeeOther, p.status)
+		assert.Equal(t, "/admin/login", p.header.Get("Location"))
+		assert.Equal(t, http.StatusForbidden, replay.post("/admin/", url.Values{"csrf": {csrf}, "tenant": {"evil"}}).status)
 	}
 }
 
@@ -406,6 +442,43 @@ func TestDashboardLoginRateLimit(t *testing.T) {
 	now = now.Add(loginWindow)
 	mu.Unlock()
 	assert.Equal(t, http.StatusSeeOther, try(testPassword))
+}
+
+// TestDashboardLoginRateLimitParallel: guesses sent at once count too; a
+// limit checked before the slow password check and counted after it let
+// every one of them through.
+func TestDashboardLoginRateLimitParallel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, config{passwordCost: 10}) // bcrypt's default cost: each check takes a while
+	const n = 4 * loginFailures
+	forms := make([]url.Values, n)
+	browsers := make([]*browser, n)
+	for i := range forms {
+		browsers[i] = newHTTPBrowser(t, e.srv)
+		forms[i] = url.Values{"csrf": {browsers[i].get("/admin/login").csrf(t)}, "password": {"wrong password " + fmt.Sprint(i)}}
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, n)
+	for i := range forms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := browsers[i].c.PostForm(e.srv.URL+"/admin/login", forms[i])
+			if err == nil {
+				statuses[i] = res.StatusCode
+				res.Body.Close()
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: loginFailures, http.StatusTooManyRequests: n - loginFailures}, counts)
 }
 
 // TestDashboardSessionExpiry: an idle session ends after sessionIdle.
@@ -640,4 +713,95 @@ func TestAccountPageUsesIndex(t *testing.T) {
 		assert.Contains(t, joined, "backupd_accounts_by_name", q)
 		assert.NotContains(t, joined, "TEMP B-TREE", "no sort: %s", joined)
 	}
+}
+
+// TestDashboardBadInput: malformed searches, page links, form values and
+// token ids get a 4xx page on every store, never a 500 (PostgreSQL
+// refuses text with a NUL or that is not UTF-8 with an error), and no
+// settings change.
+func TestDashboardBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, spec string) {
+		e := newEnv(t, config{store: spec})
+		e.onboard("acme", 20)
+		b := newHTTPBrowser(t, e.srv)
+		csrf := b.signIn(testPassword)
+		cursor := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		for _, c := range []struct {
+			path   string
+			status int
+		}{
+			{"/admin/t/acme/users?q=%FF%FE", http.StatusBadRequest},
+			{"/admin/t/acme/users?q=a%00b", http.StatusBadRequest},
+			{"/admin/t/acme/users?after=" + cursor("\xff\x00u1"), http.StatusBadRequest},
+			{"/admin/t/acme/users?after=" + cursor("alice\x00\x00"), http.StatusBadRequest},
+			{"/admin/t/acme/users?after=" + cursor("no separator"), http.StatusBadRequest},
+			{"/admin/t/acme/users?after=%25%25", http.StatusBadRequest},
+			{"/admin/t/acme/users?q=" + strings.Repeat("a", 300), http.StatusBadRequest},
+			{"/admin/t/acme/groups?page=-1", http.StatusBadRequest},
+			{"/admin/t/acme/groups?page=99999999999999999999", http.StatusBadRequest},
+			{"/admin/t/acme/audit?since=yesterday", http.StatusBadRequest},
+			{"/admin/t/%2e%2e/", http.StatusNotFound},
+			{"/admin/t/acme%2Fusers/", http.StatusNotFound},
+			{"/admin/t/" + strings.Repeat("a", 5000) + "/", http.StatusNotFound},
+		} {
+			p := b.get(c.path)
+			assert.Equal(t, c.status, p.status, "%.80s: %s", c.path, p.body)
+			assert.Contains(t, p.header.Get("Content-Type"), "text/html", c.path)
+		}
+		for _, id := range []string{"%FF", "%00", "nope"} {
+			p := b.post("/admin/t/acme/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+			assert.Equal(t, http.StatusNotFound, p.status, "revoke %s: %s", id, p.body)
+			r := e.do(http.MethodDelete, "/admin/tenants/acme/scim/tokens/"+id, testAdminToken, "")
+			assert.Equal(t, http.StatusNotFound, r.status, "admin API revoke %s: %s", id, r.body)
+			r = e.do(http.MethodPost, "/admin/tenants/acme/scim/tokens/"+id+"/rotate", testAdminToken, "{}")
+			assert.Equal(t, http.StatusNotFound, r.status, "admin API rotate %s: %s", id, r.body)
+		}
+		for _, size := range []string{"ten", "-5", "0", "99999999999999999999999", "2147483648", "1e3", ""} {
+			p := b.post("/admin/t/acme/", url.Values{"csrf": {csrf}, "enabled": {"on"}, "accountSizeGB": {size}, "seatLimit": {"0"},
+				"retentionDays": {"0"}, "deactivation": {"suspend"}, "deletion": {"delete"}})
+			assert.Equal(t, http.StatusBadRequest, p.status, "account size %q", size)
+			assert.Contains(t, p.body, `value="`+size+`"`, "the form keeps what was typed")
+		}
+		st, err := e.app.product.settings(context.Background(), "acme")
+		require.NoError(t, err)
+		assert.Equal(t, 20, st.AccountSizeGB, "no refused form changed it")
+	})
+}
+
+// TestDashboardEscapesIdPValues: everything an identity provider or an
+// admin controls (userName, names, emails, group names, token label,
+// settings, audit details, the User-Agent behind the IdP profile) is
+// shown as text: no page holds the hostile markup raw.
+func TestDashboardEscapesIdPValues(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, config{})
+	tok := e.onboard("acme", 20)
+	const x = `<script>alert(1)</script>"><img src=x onerror=alert(2)>javascript:alert(3)`
+	js := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	r := e.doUA(http.MethodPost, "/scim/v2/Users", tok, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":`+js("u"+x+"@example.com")+
+		`,"displayName":`+js("d"+x)+`,"name":{"givenName":`+js("g"+x)+`,"familyName":`+js("f"+x)+`},"emails":[{"value":`+js("e"+x+"@example.com")+`,"primary":true}],"active":true}`, x)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	id := r.json(t)["id"].(string)
+	r = e.doUA(http.MethodPost, "/scim/v2/Groups", tok, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":`+js("g"+x)+
+		`,"members":[{"value":"`+id+`"}]}`, x)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	e.doUA(http.MethodGet, "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "`+x+`" and`), tok, "", x) // a failure with x in its detail
+	b := newHTTPBrowser(t, e.srv)
+	csrf := b.signIn(testPassword)
+	require.Equal(t, http.StatusSeeOther, b.post("/admin/t/acme/tokens", url.Values{"csrf": {csrf}, "label": {"l" + x}, "expiresInDays": {"1"}}).status)
+	require.Equal(t, http.StatusSeeOther, b.post("/admin/t/acme/", url.Values{"csrf": {csrf}, "enabled": {"on"}, "accountSizeGB": {"20"}, "seatLimit": {"0"},
+		"retentionDays": {"0"}, "deactivation": {"suspend"}, "deletion": {"delete"}, "protected": {"p" + x + "@example.com"}}).status)
+	require.Eventually(t, func() bool { return len(e.accounts("acme")) == 1 }, 10*time.Second, 10*time.Millisecond)
+	pages := []string{"/admin/", "/admin/t/acme/", "/admin/t/acme/tokens", "/admin/t/acme/users", "/admin/t/acme/users?q=" + url.QueryEscape(x),
+		"/admin/t/acme/groups", "/admin/t/acme/health", "/admin/t/acme/audit", "/admin/t/acme/setup", "/admin/t/acme/audit?period=" + url.QueryEscape(x)}
+	seen := 0
+	for _, path := range pages {
+		p := b.get(path)
+		require.Equal(t, http.StatusOK, p.status, path)
+		for _, raw := range []string{"<script>alert", "<img src=x", `"><img`} {
+			assert.NotContains(t, p.body, raw, path)
+		}
+		seen += strings.Count(p.body, "&lt;script&gt;alert(1)")
+	}
+	assert.GreaterOrEqual(t, seen, 8, "the values are on the pages, escaped")
 }

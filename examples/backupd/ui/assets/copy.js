@@ -22,3 +22,13 @@ document.addEventListener('click', function (e) {
     say('Selected: press Ctrl+C (or Cmd+C) to copy.');
   }
 });
+
+// Chromium keeps even Cache-Control: no-store pages in its back/forward
+// cache, so Back would show a token page again, token and all. A page
+// restored from that cache drops the token and loads afresh (the server
+// shows a token once).
+window.addEventListener('pageshow', function (e) {
+  if (!e.persisted) return;
+  document.querySelectorAll('section.shown').forEach(function (s) { s.remove(); });
+  location.reload();
+});
