@@ -223,6 +223,10 @@ func RevokeToken(ctx context.Context, tokens TokenStore, tenant, id string) erro
 	if err := validTenant(tenant); err != nil {
 		return err
 	}
+	if !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
+		// No credential has such an id, and PostgreSQL refuses the text.
+		return fmt.Errorf("scim: revoke token: %w", storage.ErrNotFound)
+	}
 	if err := tokens.RevokeCredential(ctx, tenant, id); err != nil {
 		return fmt.Errorf("scim: revoke token: %w", err)
 	}

@@ -367,3 +367,25 @@ func TestRevokeAllTokens(t *testing.T) {
 	assertStatus(t, http.StatusUnauthorized, s.get("/scim/v2/Users", a2), "acme's second token")
 	assertStatus(t, http.StatusOK, s.get("/scim/v2/Users", g), "globex's token")
 }
+
+// strictIDStore is a credential store that, like PostgreSQL, fails on an
+// id that is not text (invalid UTF-8 or a NUL) with an error of its own.
+type strictIDStore struct{ *memory.Store }
+
+func (s strictIDStore) RevokeCredential(ctx context.Context, tenant, id string) error {
+	if strings.ContainsAny(id, "\x00\xff") {
+		return assert.AnError
+	}
+	return s.Store.RevokeCredential(ctx, tenant, id)
+}
+
+// TestRevokeTokenIDNotText: an id no credential can have is not found,
+// without asking a store that would fail on it (a 500 from PostgreSQL).
+func TestRevokeTokenIDNotText(t *testing.T) {
+	store := strictIDStore{memory.New()}
+	_, _, err := scimkit.GenerateToken(t.Context(), store, "acme")
+	require.NoError(t, err)
+	for _, id := range []string{"\xff", "a\x00b"} {
+		assert.ErrorIs(t, scimkit.RevokeToken(t.Context(), store, "acme", id), storage.ErrNotFound, "%q", id)
+	}
+}
