@@ -1,8 +1,6 @@
 package provisioning
 
-import (
-	"unicode/utf8"
-)
+import "github.com/scimkit/scimkit/internal/jsonscan"
 
 // appendEvent appends e's JSON exactly as json.Marshal writes it, for the
 // events a Server builds; ok is false for anything it does not handle
@@ -26,11 +24,11 @@ func appendEvent(dst []byte, e *Event) (out []byte, ok bool) {
 	}
 	if e.Name != "" {
 		field("name")
-		dst = appendHTMLString(dst, e.Name)
+		dst = jsonscan.AppendString(dst, e.Name, true)
 	}
 	if e.ExternalID != "" {
 		field("externalId")
-		dst = appendHTMLString(dst, e.ExternalID)
+		dst = jsonscan.AppendString(dst, e.ExternalID, true)
 	}
 	field("active")
 	if e.Active {
@@ -54,7 +52,7 @@ func appendEvent(dst []byte, e *Event) (out []byte, ok bool) {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"attribute":`...)
-			dst = appendHTMLString(dst, c.Attribute)
+			dst = jsonscan.AppendString(dst, c.Attribute, true)
 			for _, raw := range [...]struct {
 				name string
 				v    []byte
@@ -88,7 +86,7 @@ func appendEvent(dst []byte, e *Event) (out []byte, ok bool) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendHTMLString(dst, s)
+			dst = jsonscan.AppendString(dst, s, true)
 		}
 		dst = append(dst, ']')
 	}
@@ -234,59 +232,4 @@ func scanString(raw []byte, i int) (int, bool) {
 		}
 	}
 	return i, false
-}
-
-// appendHTMLString appends s as json.Marshal writes a string: HTML
-// characters, control characters, invalid UTF-8 and U+2028/U+2029
-// escaped.
-func appendHTMLString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
