@@ -202,8 +202,15 @@ func TestDashboardBrowser(t *testing.T) {
 	waitText := func(sel, want string) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for !(exists(sel) && strings.Contains(text(sel), want)) {
-			require.True(t, time.Now().Before(deadline), "%s never showed %q", sel, want)
+		for {
+			// One evaluation, whose error is expected while the old page
+			// goes away ("Cannot find context with specified id").
+			var s string
+			err := chromedp.Run(ctx, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q)?.innerText ?? ""`, sel), &s))
+			if err == nil && strings.Contains(s, want) {
+				return
+			}
+			require.True(t, time.Now().Before(deadline), "%s never showed %q (last error: %v)", sel, want, err)
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
