@@ -54,8 +54,14 @@ func (d *dialect) join(ctx context.Context) (*tx, error) {
 	return &tx{d: d, b: d.batch, sp: true}, nil
 }
 
-// exec runs a statement of the writer's own, prepared once.
+// exec runs a statement of the writer's own, prepared once. With no
+// writer (the store was closed, or the connection broke, while a batch's
+// transaction was open) it fails with sql.ErrConnDone, which ends the
+// batch with that error.
 func (d *dialect) exec(ctx context.Context, q string) (sql.Result, error) {
+	if d.conn == nil {
+		return nil, sql.ErrConnDone
+	}
 	ctx = context.WithoutCancel(ctx)
 	if st := d.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx)

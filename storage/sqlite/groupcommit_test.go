@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -272,4 +273,37 @@ func crashChild(path string) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestWriteAfterCloseInBatch: the store closed (its writer gone) while a
+// batch's transaction was open, as when a host closes the store while a
+// background write (a credential's last use) is queued behind others.
+// The queued write gets an error and the batch ends with it; it used to
+// dereference the nil writer and crash the process.
+func TestWriteAfterCloseInBatch(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "scim.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	d := s.writer
+	d.mu.Lock()
+	b := &batch{joined: 1, n: 1, done: make(chan struct{})}
+	d.open, d.batch = true, b
+	require.NoError(t, d.closeWriter())
+	d.mu.Unlock()
+
+	began := make(chan error, 1)
+	go func() { _, err := d.Begin(ctx, s.DB()); began <- err }()
+	select {
+	case err = <-began:
+		require.ErrorIs(t, err, sql.ErrConnDone)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write never returned")
+	}
+	select {
+	case <-b.done:
+		assert.Error(t, b.err, "the batch ended with the error")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the batch never ended")
+	}
 }
